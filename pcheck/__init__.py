@@ -1,0 +1,22 @@
+"""pcheck: numerical, certified checks of the theory of wide ReLU networks trained with
+weight decay (Heiss, Teichmann & Wutte, arXiv 2112.15577, and related papers).
+
+The public API is re-exported here; ``pcheck.strategies`` (Hypothesis strategies) and
+``pcheck.testing`` (assertion helpers) are imported on their own.
+"""
+
+from .costs import g, network_cost, parameter_cost
+from .ledger import Evidence, claim
+from .measure import Atoms, Kinks, atoms, hessian_pairing, kinks, smoothed_second_derivative
+from .network import Network, Stack
+from .rescaling import balance, balanced_norm_sq, l2_norm_sq, rescale
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Stack", "Network",
+    "rescale", "balance", "balanced_norm_sq", "l2_norm_sq",
+    "Atoms", "Kinks", "atoms", "kinks", "smoothed_second_derivative", "hessian_pairing",
+    "g", "parameter_cost", "network_cost",
+    "claim", "Evidence",
+]

@@ -1,0 +1,209 @@
+"""The claims ledger: every checked statement of the seed papers, with its check.
+
+A claim is a statement from a source (paper, equation or theorem), an expected verdict
+("holds", "refuted" or "open"), a proofs note in ``proofs_notes/`` and a check: a
+function ``check(ctx) -> Evidence`` over a Hypothesis strategy (see
+:func:`property_check`) or an explicit list of instances. Register one with::
+
+    @pcheck.ledger.claim("mypaper.lemma2", statement="...", source="My paper, Lemma 2",
+                         note="mypaper-lemma2.md")
+    def check(ctx):
+        return property_check(ctx, my_strategy(), my_property, measure="relative error")
+
+Third-party packages register their modules through the ``pcheck.claims`` entry point
+group; :func:`load_claims` imports the built-in claims and every such module.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import time
+from dataclasses import dataclass, field
+from importlib import import_module
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+VERDICTS = ("holds", "refuted", "open")
+
+#: Hypothesis examples per property for each profile; ``nojit`` is the reduced
+#: profile of the ``NUMBA_DISABLE_JIT=1`` CI pass.
+PROFILE_EXAMPLES = {"nojit": 5, "dev": 20, "ci": 50, "thorough": 300}
+
+
+@dataclass
+class Evidence:
+    """What a check found.
+
+    ``residual`` is the worst value of the quantity named by ``measure`` (a relative
+    error, a certified gap, a margin); ``counterexample`` is the shrunk failing instance
+    as text and ``reproduce`` a one-line command that re-runs it; ``details`` holds
+    JSON-serializable numbers; ``figures`` the paths of files written.
+    """
+
+    verdict: str
+    examples: int
+    residual: float
+    measure: str
+    counterexample: str | None = None
+    reproduce: str | None = None
+    details: dict = field(default_factory=dict)
+    figures: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One ledger entry; ``note`` is a file name in ``proofs_notes/``."""
+
+    id: str
+    statement: str
+    source: str
+    expected: str
+    note: str
+    variants: tuple
+    check: Callable
+
+
+@dataclass
+class Context:
+    """What a check may use: the profile, a seed, an example budget and where to write figures."""
+
+    profile: str = "dev"
+    seed: int = 0
+    report_dir: Path | None = None
+
+    def __post_init__(self):
+        if self.profile not in PROFILE_EXAMPLES:
+            raise ValueError(f"profile must be one of {sorted(PROFILE_EXAMPLES)}, got {self.profile!r}")
+
+    @property
+    def examples(self) -> int:
+        """Hypothesis examples per property under this profile."""
+        return PROFILE_EXAMPLES[self.profile]
+
+    def rng(self, stream: int = 0) -> np.random.Generator:
+        """A generator determined by ``(seed, stream)``."""
+        return np.random.default_rng([self.seed, stream])
+
+    def pick(self, *, dev, ci=None, thorough=None, nojit=None):
+        """A size chosen by profile (``ci`` defaults to ``dev``, ``thorough`` to ``ci``,
+        ``nojit`` to ``dev``)."""
+        ci = dev if ci is None else ci
+        choice = {"dev": dev, "ci": ci, "thorough": ci if thorough is None else thorough,
+                  "nojit": dev if nojit is None else nojit}
+        return choice[self.profile]
+
+
+REGISTRY: dict[str, Claim] = {}
+
+
+def claim(id: str, *, statement: str, source: str, note: str, expected: str = "holds", variants=()):
+    """Decorator: register ``check(ctx) -> Evidence`` as the ledger entry ``id``."""
+    if expected not in VERDICTS:
+        raise ValueError(f"expected must be one of {VERDICTS}, got {expected!r}")
+
+    def register(check: Callable) -> Callable:
+        if id in REGISTRY and REGISTRY[id].check.__qualname__ != check.__qualname__:
+            raise ValueError(f"claim id {id!r} is registered twice")
+        REGISTRY[id] = Claim(id, statement, source, expected, note, tuple(variants), check)
+        return check
+
+    return register
+
+
+BUILTIN_MODULES = (
+    "pcheck.claims.htw_rescaling",
+)
+
+
+def load_claims() -> dict[str, Claim]:
+    """Import the built-in claim modules and those of the ``pcheck.claims`` entry points."""
+    for name in BUILTIN_MODULES:
+        import_module(name)
+    for ep in entry_points(group="pcheck.claims"):
+        ep.load()
+    return REGISTRY
+
+
+def select(pattern: str | None = None) -> list[Claim]:
+    """Registered claims whose id matches the glob ``pattern`` (all when None), sorted by id."""
+    claims = load_claims().values()
+    return sorted((c for c in claims if pattern is None or fnmatch.fnmatch(c.id, pattern)), key=lambda c: c.id)
+
+
+@dataclass
+class Outcome:
+    """A claim's run: the evidence (or the error raised), the time and whether it matched."""
+
+    claim: Claim
+    evidence: Evidence | None
+    seconds: float
+    error: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        return "error" if self.evidence is None else self.evidence.verdict
+
+    @property
+    def as_expected(self) -> bool:
+        return self.verdict == self.claim.expected
+
+
+def run_claim(c: Claim, ctx: Context) -> Outcome:
+    """Run one claim's check, turning an exception into an ``error`` outcome."""
+    start = time.perf_counter()
+    try:
+        evidence = c.check(ctx)
+        if not isinstance(evidence, Evidence):
+            raise TypeError(f"check of {c.id} returned {type(evidence).__name__}, not Evidence")
+    except Exception as exc:  # a broken check is reported, never hidden
+        return Outcome(c, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
+    return Outcome(c, evidence, time.perf_counter() - start)
+
+
+def property_check(ctx: Context, strategy, prop: Callable, *, measure: str, claim_id: str | None = None,
+                   examples: int | None = None) -> Evidence:
+    """Check ``prop`` on examples drawn from ``strategy`` with Hypothesis.
+
+    ``prop(example)`` returns the residual of the example (a float, the quantity named by
+    ``measure``) and raises ``AssertionError`` when the example refutes the claim. The
+    verdict is "holds" when no example fails, else "refuted" with the shrunk
+    counterexample (Hypothesis replays the minimal failing example last, so the last
+    example seen is the shrunk one).
+    """
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hseed
+
+    seen = {"n": 0, "worst": 0.0, "last": None}
+
+    @hseed(ctx.seed)
+    @settings(max_examples=examples or ctx.examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck), derandomize=False)
+    @given(strategy)
+    def run(example):
+        seen["n"] += 1
+        seen["last"] = example
+        residual = float(prop(example))
+        if math.isnan(residual):
+            raise AssertionError("the property returned a NaN residual")
+        seen["worst"] = max(seen["worst"], residual)
+
+    try:
+        run()
+    except AssertionError as exc:
+        where = f" --claims '{claim_id}'" if claim_id else ""
+        return Evidence("refuted", seen["n"], seen["worst"], measure, counterexample=f"{seen['last']!r}\n{exc}",
+                        reproduce=f"pcheck verify{where} --seed {ctx.seed} --profile {ctx.profile}")
+    return Evidence("holds", seen["n"], seen["worst"], measure)
+
+
+def notes_dir() -> Path:
+    """``proofs_notes/`` of the source tree this package runs from."""
+    return Path(__file__).resolve().parent.parent / "proofs_notes"
