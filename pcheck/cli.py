@@ -1,38 +1,164 @@
-"""The ``pcheck`` command: ``pcheck verify`` re-checks the claims ledger."""
+"""The ``pcheck`` command.
+
+``pcheck verify`` re-checks the claims ledger, ``pcheck sweep`` runs instance grids on
+dask.distributed, ``pcheck notes-index`` regenerates ``proofs_notes/README.md``.
+Exit codes: 0 when every verdict is the expected one, 1 when a verdict differs (a check
+that raises counts as differing), 2 on a usage error.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import datetime, timezone
+from pathlib import Path
 
-from .ledger import PROFILE_EXAMPLES, Context, run_claim, select
-from .report import print_table
+from .ledger import PROFILE_EXAMPLES, REGISTRY, Context, Outcome, load_claims, notes_dir, run_claim, select
+from .report import notes_index, print_table, write_report
+
+DEFAULT_REPORT_DIR = "pcheck-report"
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", default="dev", choices=sorted(PROFILE_EXAMPLES),
+                   help="example budget: dev (default), ci, thorough, nojit")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--report", default=DEFAULT_REPORT_DIR, metavar="DIR",
+                   help=f"write report.md, report.json and figures into DIR (default: {DEFAULT_REPORT_DIR}/)")
+    p.add_argument("--no-report", action="store_true", help="write no report files")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pcheck", description=__doc__)
+    parser = argparse.ArgumentParser(prog="pcheck", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     verify = sub.add_parser("verify", help="re-check the claims ledger; exit 1 when a verdict differs from the expected one")
     verify.add_argument("--claims", default=None, metavar="PATTERN", help="glob over claim ids, e.g. 'htw.*'")
-    verify.add_argument("--profile", default="dev", choices=sorted(PROFILE_EXAMPLES))
-    verify.add_argument("--seed", type=int, default=0)
+    add_run_options(verify)
+    verify.add_argument("--workers", type=positive_int, default=1, metavar="N", help="claims run in N processes (default 1)")
+    sw = sub.add_parser("sweep", help="run instance grids on dask.distributed; exit 1 when a verdict differs")
+    sw.add_argument("sweeps", nargs="*", metavar="ID", help="sweep ids (default: all; see --list)")
+    sw.add_argument("--list", action="store_true", help="list the sweeps and their grid sizes, run nothing")
+    add_run_options(sw)
+    sw.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a running dask scheduler, e.g. tcp://host:8786 "
+                    "(default: a LocalCluster on this machine)")
+    sw.add_argument("--workers", type=positive_int, default=2, metavar="N", help="LocalCluster worker processes (default 2)")
+    sw.add_argument("--threads", action="store_true", help="LocalCluster workers as threads instead of processes")
+    sw.add_argument("--serial", action="store_true", help="no dask: evaluate the grid in this process")
+    idx = sub.add_parser("notes-index", help="regenerate proofs_notes/README.md from the ledger")
+    idx.add_argument("--check", action="store_true", help="write nothing; exit 1 when the index is out of date")
     return parser
+
+
+def run_by_id(claim_id: str, ctx: Context):
+    """Worker side of ``--workers``: run a claim looked up by id (evidence, seconds, error)."""
+    c = REGISTRY.get(claim_id) or load_claims()[claim_id]
+    o = run_claim(c, ctx)
+    return o.evidence, o.seconds, o.error
+
+
+def progress(i: int, n: int, o: Outcome) -> None:
+    mark = "" if o.as_expected else f"  (expected {o.claim.expected})"
+    print(f"[{i}/{n}] {o.claim.id}: {o.verdict}{mark} in {o.seconds:.2f}s", file=sys.stderr, flush=True)
+
+
+def run_claims(claims, ctx: Context, workers: int) -> list[Outcome]:
+    """Every claim's outcome, in the order given; progress lines go to stderr as claims finish."""
+    if workers == 1:
+        outcomes = []
+        for i, c in enumerate(claims, 1):
+            print(f"[{i}/{len(claims)}] {c.id} ...", file=sys.stderr, flush=True)
+            outcomes.append(run_claim(c, ctx))
+            progress(i, len(claims), outcomes[-1])
+        return outcomes
+    done = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(run_by_id, c.id, ctx): c for c in claims}
+        for i, future in enumerate(as_completed(futures), 1):
+            c = futures[future]
+            try:
+                done[c.id] = Outcome(c, *future.result())
+            except Exception as exc:  # a worker that died is reported as the claim's error
+                done[c.id] = Outcome(c, None, 0.0, f"{type(exc).__name__}: {exc}")
+            progress(i, len(claims), done[c.id])
+    return [done[c.id] for c in claims]
+
+
+def finish(outcomes, args, command: str, started: datetime, seconds: float) -> int:
+    print_table(outcomes)
+    if not args.no_report:
+        write_report(outcomes, args.report, command=command, profile=args.profile, seed=args.seed, seconds=seconds,
+                     started=started)
+        print(f"report: {Path(args.report) / 'report.md'}, {Path(args.report) / 'report.json'}", file=sys.stderr)
+    print(f"{sum(o.as_expected for o in outcomes)} of {len(outcomes)} as expected in {seconds:.1f}s", file=sys.stderr)
+    return 0 if all(o.as_expected for o in outcomes) else 1
 
 
 def verify(args) -> int:
     claims = select(args.claims)
     if not claims:
-        print(f"no claim matches {args.claims!r}", file=sys.stderr)
+        print(f"pcheck verify: no claim matches {args.claims!r}", file=sys.stderr)
         return 2
+    started, start = datetime.now(timezone.utc), time.perf_counter()
+    report_dir = None if args.no_report else Path(args.report)
+    if report_dir is not None:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    ctx = Context(profile=args.profile, seed=args.seed, report_dir=report_dir)
+    outcomes = run_claims(claims, ctx, args.workers)
+    return finish(outcomes, args, "verify", started, time.perf_counter() - start)
+
+
+def sweep(args) -> int:
+    from .sweep import SWEEPS, run_sweep
+
     ctx = Context(profile=args.profile, seed=args.seed)
-    outcomes = [run_claim(c, ctx) for c in claims]
-    print_table(outcomes)
-    return 0 if all(o.as_expected for o in outcomes) else 1
+    unknown = [s for s in args.sweeps if s not in SWEEPS]
+    if unknown:
+        print(f"pcheck sweep: unknown sweep {unknown}; known: {sorted(SWEEPS)}", file=sys.stderr)
+        return 2
+    chosen = [SWEEPS[s] for s in (args.sweeps or sorted(SWEEPS))]
+    if args.list:
+        for s in chosen:
+            print(f"{s.id}  {len(s.grid(ctx))} instances ({args.profile})  {s.statement}")
+        return 0
+    started, start = datetime.now(timezone.utc), time.perf_counter()
+    where = "serially" if args.serial else (args.scheduler or f"a LocalCluster of {args.workers} "
+                                            f"{'threads' if args.threads else 'processes'}")
+    outcomes = []
+    for i, s in enumerate(chosen, 1):
+        print(f"[{i}/{len(chosen)}] {s.id}: {len(s.grid(ctx))} instances on {where} ...", file=sys.stderr, flush=True)
+        outcomes.append(run_sweep(s, ctx, scheduler=args.scheduler, workers=args.workers, processes=not args.threads,
+                                  serial=args.serial))
+        progress(i, len(chosen), outcomes[-1])
+    return finish(outcomes, args, "sweep", started, time.perf_counter() - start)
+
+
+def notes_index_command(args) -> int:
+    path = notes_dir() / "README.md"
+    text = notes_index(load_claims().values())
+    if args.check:
+        current = path.read_text() if path.exists() else ""
+        if current != text:
+            print(f"{path} is out of date: run `pcheck notes-index`", file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(text)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    return {"verify": verify}[args.command](args)
+    return {"verify": verify, "sweep": sweep, "notes-index": notes_index_command}[args.command](args)
 
 
 if __name__ == "__main__":

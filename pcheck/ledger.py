@@ -3,15 +3,19 @@
 A claim is a statement from a source (paper, equation or theorem), an expected verdict
 ("holds", "refuted" or "open"), a proofs note in ``proofs_notes/`` and a check: a
 function ``check(ctx) -> Evidence`` over a Hypothesis strategy (see
-:func:`property_check`) or an explicit list of instances. Register one with::
+:func:`property_check`) or an explicit list of instances (see :func:`instance_check`).
+Register one with::
 
-    @pcheck.ledger.claim("mypaper.lemma2", statement="...", source="My paper, Lemma 2",
-                         note="mypaper-lemma2.md")
+    @pcheck.claim("mypaper.lemma2", statement="...", source="My paper, Lemma 2",
+                  note="mypaper-lemma2.md")
     def check(ctx):
-        return property_check(ctx, my_strategy(), my_property, measure="relative error")
+        return property_check(ctx, my_strategy(), my_property, measure="relative error",
+                              claim_id="mypaper.lemma2")
 
 Third-party packages register their modules through the ``pcheck.claims`` entry point
-group; :func:`load_claims` imports the built-in claims and every such module.
+group; :func:`load_claims` imports the built-in claims and every such module. With only
+an id (``@pcheck.claim("mypaper.lemma2")``) the same decorator marks a pytest test as
+checking that ledger entry (the ``pcheck_claim`` marker, see :mod:`pcheck.plugin`).
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ class Context:
     profile: str = "dev"
     seed: int = 0
     report_dir: Path | None = None
+    recorded: list = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self):
         if self.profile not in PROFILE_EXAMPLES:
@@ -87,6 +92,11 @@ class Context:
     def examples(self) -> int:
         """Hypothesis examples per property under this profile."""
         return PROFILE_EXAMPLES[self.profile]
+
+    def record(self, evidence: Evidence) -> Evidence:
+        """Keep ``evidence`` in ``recorded`` (the pytest plugin reports it) and return it."""
+        self.recorded.append(evidence)
+        return evidence
 
     def rng(self, stream: int = 0) -> np.random.Generator:
         """A generator determined by ``(seed, stream)``."""
@@ -104,10 +114,31 @@ class Context:
 REGISTRY: dict[str, Claim] = {}
 
 
-def claim(id: str, *, statement: str, source: str, note: str, expected: str = "holds", variants=()):
-    """Decorator: register ``check(ctx) -> Evidence`` as the ledger entry ``id``."""
-    if expected not in VERDICTS:
+def claim(id: str, *, statement: str | None = None, source: str | None = None, note: str | None = None,
+          expected: str | None = None, variants=()):
+    """Decorator with two uses.
+
+    With ``statement``, ``source`` and ``note``: register ``check(ctx) -> Evidence`` as the
+    ledger entry ``id`` (``expected`` defaults to "holds"; ``note`` is a file name in
+    ``proofs_notes/``; ``variants`` names the conventions covered, e.g. ``("7", "8")``).
+
+    With only ``id`` (and optionally ``expected``): the pytest marker
+    ``pytest.mark.pcheck_claim(id)`` that links a test to the ledger entry; under
+    ``pytest --pcheck-report DIR`` the test's outcome becomes that claim's verdict.
+    """
+    if not isinstance(id, str) or not id:
+        raise TypeError(f"id must be a non-empty string, got {id!r}")
+    if expected is not None and expected not in VERDICTS:
         raise ValueError(f"expected must be one of {VERDICTS}, got {expected!r}")
+    given = {"statement": statement, "source": source, "note": note}
+    if all(v is None for v in given.values()) and not variants:
+        import pytest
+
+        return pytest.mark.pcheck_claim(id) if expected is None else pytest.mark.pcheck_claim(id, expected=expected)
+    missing = [k for k, v in given.items() if v is None]
+    if missing:
+        raise TypeError(f"claim {id!r}: registering a check needs statement, source and note; missing {missing}")
+    expected = expected or "holds"
 
     def register(check: Callable) -> Callable:
         if id in REGISTRY and REGISTRY[id].check.__qualname__ != check.__qualname__:
@@ -198,10 +229,36 @@ def property_check(ctx: Context, strategy, prop: Callable, *, measure: str, clai
     try:
         run()
     except AssertionError as exc:
-        where = f" --claims '{claim_id}'" if claim_id else ""
-        return Evidence("refuted", seen["n"], seen["worst"], measure, counterexample=f"{seen['last']!r}\n{exc}",
-                        reproduce=f"pcheck verify{where} --seed {ctx.seed} --profile {ctx.profile}")
-    return Evidence("holds", seen["n"], seen["worst"], measure)
+        return ctx.record(Evidence("refuted", seen["n"], seen["worst"], measure,
+                                   counterexample=f"{seen['last']!r}\n{exc}", reproduce=reproduce_command(ctx, claim_id)))
+    return ctx.record(Evidence("holds", seen["n"], seen["worst"], measure))
+
+
+def instance_check(ctx: Context, instances, prop: Callable, *, measure: str, claim_id: str | None = None) -> Evidence:
+    """Check ``prop`` on an explicit list of instances, in order.
+
+    Same contract as :func:`property_check`: ``prop(instance)`` returns the residual and
+    raises ``AssertionError`` when the instance refutes the claim; the first such instance
+    is the counterexample (list the simplest instances first).
+    """
+    worst, n = 0.0, 0
+    for instance in instances:
+        n += 1
+        try:
+            residual = float(prop(instance))
+            if math.isnan(residual):
+                raise AssertionError("the property returned a NaN residual")
+        except AssertionError as exc:
+            return ctx.record(Evidence("refuted", n, worst, measure, counterexample=f"{instance!r}\n{exc}",
+                                       reproduce=reproduce_command(ctx, claim_id)))
+        worst = max(worst, residual)
+    return ctx.record(Evidence("holds", n, worst, measure))
+
+
+def reproduce_command(ctx: Context, claim_id: str | None) -> str:
+    """The one-line ``pcheck verify`` command that re-runs ``claim_id`` with ``ctx``'s seed and profile."""
+    where = f" --claims '{claim_id}'" if claim_id else ""
+    return f"pcheck verify{where} --seed {ctx.seed} --profile {ctx.profile}"
 
 
 def notes_dir() -> Path:
