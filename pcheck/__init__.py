@@ -9,6 +9,7 @@ from .costs import g, network_cost, parameter_cost
 from .ledger import Evidence, claim
 from .measure import Atoms, Kinks, atoms, hessian_pairing, kinks, smoothed_second_derivative
 from .network import Network, Stack
+from .penalty import Penalty, penalty
 from .rescaling import balance, balanced_norm_sq, l2_norm_sq, rescale
 
 __version__ = "0.1.0"
@@ -18,5 +19,6 @@ __all__ = [
     "rescale", "balance", "balanced_norm_sq", "l2_norm_sq",
     "Atoms", "Kinks", "atoms", "kinks", "smoothed_second_derivative", "hessian_pairing",
     "g", "parameter_cost", "network_cost",
+    "penalty", "Penalty",
     "claim", "Evidence",
 ]
