@@ -30,11 +30,12 @@ def g(r):
     return 1.0 / np.sqrt(1.0 + np.asarray(r, dtype=float) ** 2)
 
 
-def check_variant(variant, *, allowed=VARIANTS) -> str:
-    """Normalize ``variant`` ("7", 7, ...) to a string in ``allowed``, or raise ``ValueError``."""
+def check_variant(variant, *, allowed=VARIANTS, name: str = "variant") -> str:
+    """Normalize ``variant`` ("7", 7, ...) to a string in ``allowed``, or raise ``ValueError``
+    naming the argument ``name``."""
     v = str(variant)
     if v not in allowed:
-        raise ValueError(f"variant must be one of {list(allowed)}, got {variant!r}")
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {variant!r}")
     return v
 
 
@@ -70,5 +71,5 @@ def network_cost(network: Network, variant="7", skip_variant="12") -> float:
     if not isinstance(network, Network):
         raise TypeError(f"network must be a Network, got {type(network).__name__}")
     variant = check_variant(variant, allowed=("7", "8", "9"))
-    skip_variant = check_variant(skip_variant, allowed=("11", "12"))
+    skip_variant = check_variant(skip_variant, allowed=("11", "12"), name="skip_variant")
     return sum(parameter_cost(s, variant if s.A is None else skip_variant) for s in network.stacks)

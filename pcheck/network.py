@@ -21,6 +21,8 @@ from ._validate import as_array, as_count
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:
+    """A read-only copy (the copy keeps the caller's array writable and unshared)."""
+    arr = arr.copy()
     arr.setflags(write=False)
     return arr
 
