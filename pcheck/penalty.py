@@ -101,8 +101,13 @@ def kink_program(stack: Stack) -> KinkProgram:
     """The :class:`KinkProgram` of a ``d_in = 1`` stack. Left of all kinks only neurons with
     ``v_k < 0`` are active, so ``L = sum_{v<0} w_k v_k (+ A)`` and
     ``C = sum_{v<0} w_k b_k + sum_{v=0} w_k relu(b_k) + c``."""
-    kk = kinks(stack)
     v = stack.V[:, 0]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        overflow = (v != 0) & ~np.isfinite(stack.b / np.where(v != 0, v, 1.0))
+    if np.any(overflow):
+        raise ValueError(f"stack has kinks -b_k/v_k beyond the float64 range (neurons {np.flatnonzero(overflow)[:5]}); "
+                         "rescale the input so that the kinks are representable")
+    kk = kinks(stack)
     left, dead = v < 0, v == 0
     L = stack.W[:, left] @ v[left]
     if stack.A is not None:
