@@ -151,6 +151,7 @@ def claim(id: str, *, statement: str | None = None, source: str | None = None, n
 
 BUILTIN_MODULES = (
     "pcheck.claims.htw_rescaling",
+    "pcheck.claims.htw_penalty",
 )
 
 
