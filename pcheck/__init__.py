@@ -6,10 +6,12 @@ The public API is re-exported here; ``pcheck.strategies`` (Hypothesis strategies
 """
 
 from .costs import g, network_cost, parameter_cost
+from .gp import fit_gp, nngp_kernel
 from .ledger import Evidence, claim
 from .measure import Atoms, Kinks, atoms, hessian_pairing, kinks, smoothed_second_derivative
 from .network import Network, Stack
 from .penalty import Penalty, penalty
+from .random_features import fit_random_features
 from .rescaling import balance, balanced_norm_sq, l2_norm_sq, rescale
 
 __version__ = "0.1.0"
@@ -20,5 +22,6 @@ __all__ = [
     "Atoms", "Kinks", "atoms", "kinks", "smoothed_second_derivative", "hessian_pairing",
     "g", "parameter_cost", "network_cost",
     "penalty", "Penalty",
+    "fit_random_features", "nngp_kernel", "fit_gp",
     "claim", "Evidence",
 ]

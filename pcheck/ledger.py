@@ -152,6 +152,8 @@ def claim(id: str, *, statement: str | None = None, source: str | None = None, n
 BUILTIN_MODULES = (
     "pcheck.claims.htw_rescaling",
     "pcheck.claims.htw_penalty",
+    "pcheck.claims.htw_multitask",
+    "pcheck.claims.lee_ndirango",
 )
 
 

@@ -1,0 +1,181 @@
+"""HTW section 4 and Appendix B: separable (random features, NNGP) vs coupled (trained
+first layer) multi-task learning, and the periodic-representation example."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .. import strategies as pst
+from ..gp import fit_gp, monte_carlo_kernel, nngp_kernel
+from ..ledger import Evidence, claim, property_check
+from ..random_features import fit_random_features, ridge_lower_bound, ridge_objective
+from ..testing import RTOL_CERTIFIED, RTOL_REORDER, assert_close_scaled, assert_rel_close
+
+HTW = "Heiss, Teichmann & Wutte, arXiv 2112.15577"
+
+#: Number of standard errors a Monte-Carlo estimate may lie from its exact mean: the
+#: estimates are means of >= 100 i.i.d. draws, so by the CLT |z| > 5 has probability
+#: ~ 6e-7 per entry; with <= 100 entries per check a false alarm has probability < 1e-4.
+MC_Z = 5.0
+
+
+@st.composite
+def random_feature_problems(draw, *, masked: bool = True):
+    """``(X, Y, lam, V, b, mask)``: 1..8 points in 1..2 dimensions, 1..4 tasks, 0..10
+    frozen neurons (edge cases from ``pcheck.strategies``), lam in {0} U [1e-6, 1e3],
+    and a random observation mask (or None)."""
+    X, Y = draw(pst.datasets(N=(1, 8), d_in=(1, 2), d_out=(1, 4)))
+    first = draw(pst.stacks(n=(0, 10), d_in=X.shape[1], d_out=1))
+    lam = draw(st.sampled_from([0.0, 1.0]) | st.floats(1e-6, 1e3))
+    mask = None
+    if masked and draw(st.booleans()):
+        mask = np.array(draw(st.lists(st.booleans(), min_size=Y.size, max_size=Y.size))).reshape(Y.shape)
+    return X, Y, lam, first.V, first.b, mask
+
+
+def _readout(stack) -> np.ndarray:
+    return np.column_stack([stack.W, stack.c])
+
+
+def random_features_separable(problem) -> float:
+    """The joint readout equals the per-task readouts; returns the error relative to the
+    condition scale ``|Q| |diag(s/(s^2+lam))| |U^T| |y|`` of the SVD solve."""
+    X, Y, lam, V, b, mask = problem
+    joint = fit_random_features(X, Y, lam, V, b, mask=mask)
+    worst = 0.0
+    for k in range(Y.shape[1]):
+        mk = None if mask is None else mask[:, [k]]
+        alone = fit_random_features(X, Y[:, [k]], lam, V, b, mask=mk)
+        scale = _svd_condition_scale(X, Y[:, k], lam, V, b, None if mask is None else mask[:, k])
+        worst = max(worst, assert_close_scaled(_readout(joint)[k], _readout(alone)[0], scale,
+                                               rtol=RTOL_REORDER, what=f"task {k}: joint vs alone readout"))
+    return worst
+
+
+def _svd_condition_scale(X, y, lam, V, b, rows) -> np.ndarray:
+    from ..random_features import features
+
+    Phi = features(X, V, b)
+    if rows is not None:
+        Phi, y = Phi[rows], y[rows]
+    if Phi.shape[0] == 0:
+        return np.zeros(Phi.shape[1])
+    U, s, Qt = np.linalg.svd(Phi, full_matrices=False)
+    filt = s / (s**2 + lam) if lam > 0 else np.where(s > 0, 1 / np.where(s > 0, s, 1), 0)
+    return np.abs(Qt.T) @ (np.abs(filt) * (np.abs(U.T) @ np.abs(y)))
+
+
+@claim("htw.sec4.random_features_separable", source=f"{HTW}, section 4 (random first layer)",
+       note="htw-sec4-separable.md", variants=("7",),
+       statement="With the first layer (V, b) random and frozen, the weight-decay fit of all tasks jointly equals "
+                 "the fits of each task alone (the penalty is ||.||_2^2, which separates over tasks).")
+def check_random_features_separable(ctx):
+    return property_check(ctx, random_feature_problems(), random_features_separable,
+                          measure="error / condition scale", claim_id="htw.sec4.random_features_separable")
+
+
+def random_features_certified(problem) -> float:
+    """The fitted readout is optimal: per-task dual lower bound within ``RTOL_CERTIFIED``
+    of the objective (lam > 0), and the joint objective is the sum of the task objectives."""
+    X, Y, lam, V, b, mask = problem
+    lam = max(lam, 1e-6)
+    fit = fit_random_features(X, Y, lam, V, b, mask=mask)
+    upper = ridge_objective(fit, X, Y, lam, mask=mask)
+    lower = ridge_lower_bound(fit, X, Y, lam, mask=mask)
+    scale = np.maximum(upper, np.sum(np.where(mask if mask is not None else True, Y, 0.0) ** 2, axis=0))
+    gap = (upper - lower) / np.maximum(scale, np.finfo(float).tiny)
+    if np.any(gap > RTOL_CERTIFIED) or np.any(lower > upper + RTOL_CERTIFIED * scale):
+        raise AssertionError(f"ridge certificate fails: objective {upper}, lower bound {lower}")
+    return float(np.max(np.abs(gap), initial=0.0))
+
+
+@claim("htw.sec4.random_features_certified", source=f"{HTW}, section 4 and eq. (4) with (V, b) frozen",
+       note="htw-sec4-separable.md", variants=("7",),
+       statement="fit_random_features returns the minimizer of (4) over (W, c): certified by the ridge dual "
+                 "bound to a relative gap of 1e-9.")
+def check_random_features_certified(ctx):
+    return property_check(ctx, random_feature_problems(), random_features_certified,
+                          measure="relative duality gap / ||y||^2", claim_id="htw.sec4.random_features_certified")
+
+
+@st.composite
+def gp_problems(draw):
+    """``(X, Y, noise, depth, mask)``: 1..8 points in 1..2 dimensions, 1..4 tasks,
+    noise in [1e-4, 10], depth 0..3, a random observation mask (or None)."""
+    X, Y = draw(pst.datasets(N=(1, 8), d_in=(1, 2), d_out=(1, 4)))
+    noise = draw(st.floats(1e-4, 10.0))
+    depth = draw(st.integers(0, 3))
+    mask = None
+    if draw(st.booleans()):
+        mask = np.array(draw(st.lists(st.booleans(), min_size=Y.size, max_size=Y.size))).reshape(Y.shape)
+    return X, Y, noise, depth, mask
+
+
+def gp_separable(problem) -> float:
+    """The joint posterior mean (task covariance I) equals the per-task posterior means.
+
+    Tolerance: Cholesky is backward stable, so each solve has relative error at most
+    ``~ n eps cond(G)``; the two solves differ by at most twice that, measured relative to
+    the scale ``sum |K(x, x_i)| |alpha_i|`` of the posterior-mean sum."""
+    X, Y, noise, depth, mask = problem
+    Xt = np.linspace(-4, 4, 9 * X.shape[1]).reshape(9, X.shape[1])
+    joint = fit_gp(X, Y, noise, depth, mask=mask)
+    mean = joint.mean(Xt)
+    worst = 0.0
+    for k in range(Y.shape[1]):
+        alone = fit_gp(X, Y[:, [k]], noise, depth, mask=None if mask is None else mask[:, [k]])
+        K = np.abs(nngp_kernel(Xt, X[alone.points], depth))
+        scale = K @ np.abs(alone.alpha) if alone.alpha.size else np.zeros(len(Xt))
+        n = max(joint.alpha.size, 1)
+        rtol = 4 * n * np.finfo(float).eps * max(joint.cond, alone.cond)
+        worst = max(worst, assert_close_scaled(mean[:, k], alone.mean(Xt)[:, 0], scale, rtol=rtol,
+                                               what=f"task {k}: joint vs alone GP mean") / rtol)
+    return worst
+
+
+@claim("htw.sec4.gp_separable", source=f"{HTW}, section 4 (NNGP limits of Neal; Lee et al.)",
+       note="htw-sec4-separable.md",
+       statement="The posterior mean of the multi-output NNGP (independent outputs) fitted to all tasks jointly "
+                 "equals the posterior means fitted task by task, for any data and observation pattern.")
+def check_gp_separable(ctx):
+    return property_check(ctx, gp_problems(), gp_separable, measure="error / allowed (4 n eps cond(G))",
+                          claim_id="htw.sec4.gp_separable")
+
+
+def nngp_matches_random_networks(rng, *, depth: int, width: int, samples: int, points: int = 4) -> float:
+    """The NNGP kernel vs the Monte-Carlo kernel of random networks; returns the worst
+    ``|MC - K| / se`` (must be <= MC_Z) and asserts the two outputs are uncorrelated.
+
+    Depth 1: the readout-averaged estimate is unbiased at any width (the hidden units are
+    i.i.d.), so it is compared directly. Depth >= 2: the width-n kernel is
+    ``K + a/n + O(1/n^2)`` (finite-width expansion, Yaida 2020, arXiv 1910.00019), so the
+    Richardson combination ``(4 K_{4n} - K_n) / 3`` of two widths is compared, with its
+    standard error ``sqrt(16 se_{4n}^2 + se_n^2) / 3``."""
+    X = rng.uniform(-2, 2, size=(points, 2))
+    K = nngp_kernel(X, X, depth)
+    mc = monte_carlo_kernel(X, X, depth, width, samples, rng=rng)
+    est, se = mc.kernel, mc.kernel_se
+    if depth >= 2:
+        wide = monte_carlo_kernel(X, X, depth, 4 * width, samples, rng=rng)
+        est, se = (4 * wide.kernel - mc.kernel) / 3, np.sqrt(16 * wide.kernel_se**2 + mc.kernel_se**2) / 3
+    z = np.abs(est - K) / se
+    if np.max(z) > MC_Z:
+        raise AssertionError(f"NNGP kernel off the Monte-Carlo kernel by {np.max(z):.1f} standard errors "
+                             f"(depth {depth}, width {width}, {samples} networks)")
+    zc = np.abs(mc.cross) / mc.cross_se
+    if np.max(zc) > MC_Z:
+        raise AssertionError(f"outputs correlated: cross covariance {np.max(zc):.1f} standard errors from 0")
+    return float(np.max(z))
+
+
+@claim("htw.sec4.nngp_kernel", source=f"{HTW}, section 4; Lee et al. 2018 (arXiv 1711.00165), eq. (4)",
+       note="htw-sec4-separable.md",
+       statement="Wide random ReLU networks converge to a GP with the arc-cosine recursion kernel and independent "
+                 "outputs (checked by Monte Carlo within 5 standard errors).")
+def check_nngp_kernel(ctx):
+    rng = ctx.rng(41)
+    samples = ctx.pick(dev=200, ci=400, thorough=2000, nojit=100)
+    worst = max(nngp_matches_random_networks(rng, depth=d, width=32, samples=samples) for d in (1, 2, 3))
+    return Evidence("holds", 3, worst, "max |MC - K| / standard error (limit 5)",
+                    details={"samples": samples, "widths": [32, 128]})
