@@ -206,15 +206,18 @@ def write_report(outcomes, directory, **meta) -> dict:
     return report
 
 
-def tests_referencing(claim_id: str, tests_dir: Path) -> list[str]:
-    """Test files under ``tests_dir`` that name ``claim_id`` as a quoted string literal."""
-    pattern = re.compile(r"""["']""" + re.escape(claim_id) + r"""["']""")
-    return sorted(p.name for p in Path(tests_dir).glob("test_*.py") if pattern.search(p.read_text()))
+def linked_test_files(claim, tests_dir: Path) -> list[str]:
+    """Test files under ``tests_dir`` that name ``claim.id`` as a quoted string literal or
+    that ``claim``'s proofs note names (``tests/test_x.py``)."""
+    pattern = re.compile(r"""["']""" + re.escape(claim.id) + r"""["']""")
+    note = notes_dir() / claim.note
+    named = set(re.findall(r"tests/(test_\w+\.py)", note.read_text())) if note.is_file() else set()
+    return sorted(p.name for p in Path(tests_dir).glob("test_*.py") if p.name in named or pattern.search(p.read_text()))
 
 
 def notes_index(claims, tests_dir: Path | None = None) -> str:
     """``proofs_notes/README.md``: one row per ledger entry (id, expected verdict, source,
-    note, tests naming the id), generated from the ledger so it cannot drift."""
+    note, linked tests: see :func:`linked_test_files`), generated from the ledger so it cannot drift."""
     tests_dir = notes_dir().parent / "tests" if tests_dir is None else Path(tests_dir)
     lines = ["# Proofs notes", "",
              "One note per claim (or per tightly related group of claims): the statement with its source",
@@ -223,7 +226,7 @@ def notes_index(claims, tests_dir: Path | None = None) -> str:
              "`pcheck notes-index`; do not edit it by hand. Run `pcheck verify` for the current verdicts.", "",
              "| claim | expected verdict | source | note | tests |", "|---|---|---|---|---|"]
     for c in sorted(claims, key=lambda c: c.id):
-        tests = ", ".join(f"[{t}](../tests/{t})" for t in tests_referencing(c.id, tests_dir)) or "-"
+        tests = ", ".join(f"[{t}](../tests/{t})" for t in linked_test_files(c, tests_dir)) or "-"
         source = c.source.replace("|", "\\|")
         lines.append(f"| `{c.id}` | {c.expected} | {source} | [{c.note}]({c.note}) | {tests} |")
     return "\n".join(lines) + "\n"

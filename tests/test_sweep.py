@@ -1,0 +1,87 @@
+"""Sweeps: a grid on a dask LocalCluster of 2 workers gives the serial results; refuting
+and raising instances become the sweep's verdict; ``pcheck sweep`` writes the report."""
+
+import json
+
+import pytest
+
+from pcheck.cli import main
+from pcheck.ledger import Context
+from pcheck.sweep import SWEEPS, Sweep, evaluate_instance, footnote7_grid, map_instances, sweep_outcome
+
+
+def below_one(instance):
+    """A toy claim: x < 1, residual x."""
+    if instance["x"] >= 1:
+        raise AssertionError(f"x = {instance['x']} >= 1")
+    if instance["x"] < 0:
+        raise ValueError("x must be >= 0")
+    return instance["x"]
+
+
+TOY = Sweep("zz.toy", "x < 1", "test_sweep", "zz.md", "x", lambda ctx: [], below_one)
+
+
+def test_local_cluster_matches_the_serial_run():
+    """Two single-threaded workers in threads (``processes=False``): starting two worker
+    processes that import numba costs more than this test's budget on a shared machine."""
+    instances = footnote7_grid(Context(profile="nojit")) + [{"d_in": 2, "d_out": 3, "v_norm": 0.5, "b": -3.0,
+                                                             "w_norm": 1.5}]
+    serial = map_instances(SWEEPS["htw.footnote7.grid"].evaluate, instances, serial=True)
+    distributed = map_instances(SWEEPS["htw.footnote7.grid"].evaluate, instances, workers=2, processes=False)
+    assert distributed == serial
+    assert [r["index"] for r in serial] == list(range(len(instances)))
+    assert all(r["verdict"] == "holds" for r in serial)
+
+
+@pytest.mark.slow
+def test_local_cluster_of_processes_matches_the_serial_run():
+    """The default cluster: 2 worker processes (about 12 s here, mostly starting them)."""
+    instances = footnote7_grid(Context(profile="nojit"))
+    serial = map_instances(SWEEPS["htw.footnote7.grid"].evaluate, instances, serial=True)
+    assert map_instances(SWEEPS["htw.footnote7.grid"].evaluate, instances, workers=2) == serial
+
+
+def test_rows_carry_instance_verdict_and_residual():
+    assert evaluate_instance(below_one, 4, {"x": 0.25}) == {"index": 4, "x": 0.25, "verdict": "holds", "residual": 0.25,
+                                                           "message": None}
+    assert evaluate_instance(below_one, 0, {"x": 2})["verdict"] == "refuted"
+    assert evaluate_instance(below_one, 0, {"x": -1})["message"] == "ValueError: x must be >= 0"
+    assert evaluate_instance(below_one, 0, {"x": float("nan")})["verdict"] == "refuted"
+
+
+def test_outcome_holds_refuted_or_error():
+    rows = map_instances(below_one, [{"x": 0.5}, {"x": 0.75}], serial=True)
+    held = sweep_outcome(TOY, rows, 1.0)
+    assert (held.verdict, held.evidence.examples, held.evidence.residual) == ("holds", 2, 0.75)
+    assert held.evidence.details["instances"] == rows
+
+    refuted = sweep_outcome(TOY, map_instances(below_one, [{"x": 0.5}, {"x": 3}, {"x": 4}], serial=True), 1.0)
+    assert (refuted.verdict, refuted.as_expected) == ("refuted", False)
+    assert refuted.evidence.counterexample == "{'x': 3}\nx = 3 >= 1"
+    assert refuted.evidence.reproduce == "python -c \"from pcheck.sweep import SWEEPS; SWEEPS['zz.toy'].evaluate({'x': 3})\""
+
+    broken = sweep_outcome(TOY, map_instances(below_one, [{"x": 0.5}, {"x": -1}], serial=True), 1.0)
+    assert (broken.verdict, broken.error) == ("error", "instance 1: ValueError: x must be >= 0")
+
+
+def test_workers_must_be_positive():
+    with pytest.raises(ValueError, match="workers"):
+        map_instances(below_one, [{"x": 0.5}], workers=0)
+
+
+def test_grid_grows_with_the_profile():
+    sizes = [len(footnote7_grid(Context(profile=p))) for p in ("nojit", "dev", "ci", "thorough")]
+    assert sizes == sorted(sizes) and sizes[0] >= 2
+
+
+def test_pcheck_sweep_writes_the_verify_report(tmp_path, capsys):
+    code = main(["sweep", "htw.footnote7.grid", "--serial", "--profile", "nojit", "--report", str(tmp_path)])
+    assert code == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert (report["command"], report["summary"]["as_expected"]) == ("sweep", 1)
+    (entry,) = report["claims"]
+    assert entry["examples"] == len(entry["details"]["instances"]) == len(footnote7_grid(Context(profile="nojit")))
+    assert "| index | d_in | d_out | v_norm | b | w_norm | verdict | residual | message |" in \
+        (tmp_path / "report.md").read_text()
+    assert main(["sweep", "no.such.sweep", "--report", str(tmp_path)]) == 2
