@@ -2,7 +2,8 @@
 
 A sweep is a function ``evaluate(instance) -> residual`` over a list of instance dicts (a
 grid). ``evaluate`` raises ``AssertionError`` when an instance refutes the claim, as the
-properties of :func:`pcheck.ledger.property_check` do. :func:`map_instances` runs it on a
+properties of :func:`pcheck.ledger.property_check` do, and :class:`Undecided` when the
+instance decides nothing (the verdict "open"). :func:`map_instances` runs it on a
 dask cluster (a ``LocalCluster`` by default, any scheduler address when given) or
 serially; both give the same per-instance results, in grid order. :func:`sweep_outcome`
 folds them into an :class:`pcheck.ledger.Outcome`, so a sweep lands in the same report
@@ -29,6 +30,10 @@ from typing import Callable
 import numpy as np
 
 from .ledger import VERDICTS, Claim, Context, Evidence, Outcome
+
+
+class Undecided(Exception):
+    """Raised by a sweep's ``evaluate`` when its instance neither confirms nor refutes the claim."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,8 @@ def sweep(id: str, *, statement: str, source: str, note: str, measure: str, grid
 
 def evaluate_instance(evaluate: Callable, index: int, instance: dict) -> dict:
     """One grid point: ``{"index", **instance, "verdict", "residual", "message"}``, where the
-    verdict is "holds", "refuted" (``evaluate`` raised ``AssertionError``) or "error"."""
+    verdict is "holds", "refuted" (``evaluate`` raised ``AssertionError``), "open"
+    (:class:`Undecided`) or "error" (any other exception)."""
     row = {"index": index, **instance}
     try:
         residual = float(evaluate(instance))
@@ -76,6 +82,8 @@ def evaluate_instance(evaluate: Callable, index: int, instance: dict) -> dict:
             raise AssertionError("the instance returned a NaN residual")
     except AssertionError as exc:
         return {**row, "verdict": "refuted", "residual": None, "message": str(exc)}
+    except Undecided as exc:
+        return {**row, "verdict": "open", "residual": None, "message": str(exc)}
     except Exception as exc:  # reported per instance, never hidden
         return {**row, "verdict": "error", "residual": None, "message": f"{type(exc).__name__}: {exc}"}
     return {**row, "verdict": "holds", "residual": residual, "message": None}
@@ -111,9 +119,10 @@ def gather(client, evaluate: Callable, instances: list[dict]) -> list[dict]:
 
 
 def sweep_outcome(s: Sweep, rows: list[dict], seconds: float) -> Outcome:
-    """Fold per-instance rows into one outcome: "refuted" at the first refuting instance
-    (its reproduce command re-evaluates it), an error outcome when an instance raised,
-    else "holds" with the worst residual; the rows go to ``details["instances"]``."""
+    """Fold per-instance rows into one outcome: an error outcome when an instance raised,
+    "refuted" at the first refuting instance (its reproduce command re-evaluates it), else
+    "open" when an instance is undecided, else "holds"; the residual is the worst one, the
+    rows go to ``details["instances"]``."""
     claim = s.as_claim()
     errors = [r for r in rows if r["verdict"] == "error"]
     if errors:
@@ -123,7 +132,8 @@ def sweep_outcome(s: Sweep, rows: list[dict], seconds: float) -> Outcome:
     refuted = [r for r in rows if r["verdict"] == "refuted"]
     details = {"instances": rows}
     if not refuted:
-        return Outcome(claim, Evidence("holds", len(rows), worst, s.measure, details=details), seconds)
+        verdict = "open" if any(r["verdict"] == "open" for r in rows) else "holds"
+        return Outcome(claim, Evidence(verdict, len(rows), worst, s.measure, details=details), seconds)
     first = refuted[0]
     instance = {k: v for k, v in first.items() if k not in ("index", "verdict", "residual", "message")}
     reproduce = f"python -c \"from pcheck.sweep import SWEEPS; SWEEPS['{s.id}'].evaluate({instance!r})\""

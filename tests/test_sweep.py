@@ -7,7 +7,7 @@ import pytest
 
 from pcheck.cli import main
 from pcheck.ledger import Context
-from pcheck.sweep import SWEEPS, Sweep, evaluate_instance, footnote7_grid, map_instances, sweep_outcome
+from pcheck.sweep import SWEEPS, Sweep, Undecided, evaluate_instance, footnote7_grid, map_instances, sweep_outcome
 
 
 def below_one(instance):
@@ -16,6 +16,8 @@ def below_one(instance):
         raise AssertionError(f"x = {instance['x']} >= 1")
     if instance["x"] < 0:
         raise ValueError("x must be >= 0")
+    if instance["x"] == 0.5:
+        raise Undecided("x = 0.5 decides nothing")
     return instance["x"]
 
 
@@ -51,10 +53,14 @@ def test_rows_carry_instance_verdict_and_residual():
 
 
 def test_outcome_holds_refuted_or_error():
-    rows = map_instances(below_one, [{"x": 0.5}, {"x": 0.75}], serial=True)
+    rows = map_instances(below_one, [{"x": 0.25}, {"x": 0.75}], serial=True)
     held = sweep_outcome(TOY, rows, 1.0)
     assert (held.verdict, held.evidence.examples, held.evidence.residual) == ("holds", 2, 0.75)
     assert held.evidence.details["instances"] == rows
+
+    undecided = sweep_outcome(TOY, map_instances(below_one, [{"x": 0.25}, {"x": 0.5}], serial=True), 1.0)
+    assert (undecided.verdict, undecided.evidence.residual) == ("open", 0.25)
+    assert undecided.evidence.details["instances"][1]["message"] == "x = 0.5 decides nothing"
 
     refuted = sweep_outcome(TOY, map_instances(below_one, [{"x": 0.5}, {"x": 3}, {"x": 4}], serial=True), 1.0)
     assert (refuted.verdict, refuted.as_expected) == ("refuted", False)
