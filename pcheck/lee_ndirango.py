@@ -127,40 +127,52 @@ class Task:
     y: np.ndarray
 
 
+def gradients(W21, heads, batches, alpha):
+    """Gradients of ``sum_k alpha_k L_k`` (their eq. 1 per head, mean over each batch) for
+    ``R`` students: ``batches[k] = (X_b (R, B, N1), y_b (R, B))``; with ``H = X_b W21^T``,
+    ``D = alpha_k (softmax(H W32^T) - onehot(y_b)) / B``: ``grad_{W32} = D^T H`` and
+    ``grad_{W21} = sum_k (D W32)^T X_b``. Returns ``(grad_W21, [grad_W32 per head])``."""
+    g21, g32 = np.zeros_like(W21), []
+    for k, (W32, (Xb, yb)) in enumerate(zip(heads, batches)):
+        R, B = yb.shape
+        H = Xb @ W21.transpose(0, 2, 1)                                   # (R, B, N2)
+        D = softmax(H @ W32.transpose(0, 2, 1))                           # (R, B, N3)
+        D[np.arange(R)[:, None], np.arange(B)[None, :], yb] -= 1.0
+        D *= (alpha[:, k] / B)[:, None, None]
+        g21 += (D @ W32).transpose(0, 2, 1) @ Xb
+        g32.append(D.transpose(0, 2, 1) @ H)
+    return g21, g32
+
+
 def sgd(W21, heads, tasks, *, lr: float, steps: int, batch: int, rng: np.random.Generator,
         alpha=None, monitor=None, every: int = 1):
-    """Minibatch SGD on ``sum_k alpha_k L_k`` for ``R`` students at once.
+    """Minibatch SGD, ``W <- W - lr grad`` (see :func:`gradients`), on ``sum_k alpha_k L_k``
+    for ``R`` students at once.
 
     ``W21 (R, N2, N1)`` is the shared trunk, ``heads[k] (R, N3_k, N2)`` the heads, and
-    ``tasks[k]`` a :class:`Task`; each step draws ``batch`` indices per run and task
-    (with replacement) and applies ``W <- W - lr grad`` with
-    ``grad_{W32} = D^T H``, ``grad_{W21} = (D W32)^T X_b``, ``D = (softmax(Z) - onehot) / batch``.
-    ``alpha (R, K)`` (default ones) weighs the losses per run; ``alpha = 0`` for a head
-    freezes it and removes its loss. ``monitor(W21, heads)`` is called at steps
-    ``0, every, 2 every, ...`` and the stacked results are returned (or None).
-    Arrays are updated in place.
+    ``tasks[k]`` a :class:`Task`; each step draws ``batch`` indices per run and task, with
+    replacement. ``alpha (R, K)`` (default ones) weighs the losses per run; ``alpha = 0``
+    for a head freezes it and removes its loss. ``monitor(W21, heads)`` is called at steps
+    ``0, every, 2 every, ...`` and the results are returned stacked on a last axis (or
+    None). Arrays are updated in place. Time ``t / tau`` of their eq. (2) is ``steps x lr``.
     """
     lr = as_scalar(lr, "lr", minimum=0.0, strict=True)
     steps, batch, every = as_count(steps, "steps", minimum=0), as_count(batch, "batch"), as_count(every, "every")
     R = W21.shape[0]
-    alpha = np.ones((R, len(heads))) if alpha is None else np.asarray(alpha, dtype=float)
-    rows = np.arange(R)[:, None]
+    alpha = np.ones((R, len(heads))) if alpha is None else as_array(alpha, "alpha", ndim=2, shape=(R, len(heads)))
     records = []
     for step in range(steps + 1):
         if monitor is not None and step % every == 0:
             records.append(monitor(W21, heads))
         if step == steps:
             break
-        g21 = np.zeros_like(W21)
-        for k, (W32, task) in enumerate(zip(heads, tasks)):
+        batches = []
+        for task in tasks:
             idx = rng.integers(0, task.y.shape[1], size=(R, batch))
-            Xb = task.X[task.pool[:, None], idx]                      # (R, B, N1)
-            H = Xb @ W21.transpose(0, 2, 1)                            # (R, B, N2)
-            D = softmax(H @ W32.transpose(0, 2, 1))                    # (R, B, N3)
-            D[rows, np.arange(batch)[None, :], task.y[rows, idx]] -= 1.0
-            D *= (alpha[:, k] / batch)[:, None, None]
-            g21 += (D @ W32).transpose(0, 2, 1) @ Xb
-            W32 -= lr * (D.transpose(0, 2, 1) @ H)
+            batches.append((task.X[task.pool[:, None], idx], np.take_along_axis(task.y, idx, axis=1)))
+        g21, g32 = gradients(W21, heads, batches, alpha)
+        for W32, g in zip(heads, g32):
+            W32 -= lr * g
         W21 -= lr * g21
     return None if monitor is None else np.stack(records, axis=-1)
 
