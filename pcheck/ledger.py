@@ -191,7 +191,8 @@ class Outcome:
 
 
 def run_claim(c: Claim, ctx: Context) -> Outcome:
-    """Run one claim's check, turning an exception into an ``error`` outcome."""
+    """Run one claim's check, turning an exception into an ``error`` outcome; a refuted
+    verdict without a reproduce command gets the ``pcheck verify`` line of this claim."""
     start = time.perf_counter()
     try:
         evidence = c.check(ctx)
@@ -199,6 +200,8 @@ def run_claim(c: Claim, ctx: Context) -> Outcome:
             raise TypeError(f"check of {c.id} returned {type(evidence).__name__}, not Evidence")
     except Exception as exc:  # a broken check is reported, never hidden
         return Outcome(c, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
+    if evidence.verdict == "refuted" and not evidence.reproduce:
+        evidence.reproduce = reproduce_command(ctx, c.id)
     return Outcome(c, evidence, time.perf_counter() - start)
 
 

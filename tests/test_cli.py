@@ -31,6 +31,7 @@ def scratch_claims():
     register("zz.cli.unexpected", "holds", lambda ctx: instance_check(ctx, [3], fails_at_three, measure="x/100",
                                                                          claim_id="zz.cli.unexpected"))
     register("zz.cli.raises", "holds", lambda ctx: 1 / 0)
+    register("zz.cli.bare", "refuted", lambda ctx: Evidence("refuted", 1, 2.0, "margin", counterexample="n = 1"))
     register("zz.cli.open", "open", lambda ctx: Evidence("open", 4, 0.25, "certified gap"))
 
     def with_figure(ctx):
@@ -116,3 +117,9 @@ def test_workers_give_the_serial_verdicts(tmp_path, capsys):
 
     assert key(parallel) == key(serial)
     assert [c["id"] for c in serial["claims"]] == sorted(c["id"] for c in serial["claims"])
+
+
+def test_a_refutation_without_reproduce_command_gets_one(tmp_path, capsys):
+    assert verify(tmp_path, "--claims", "zz.cli.bare", "--seed", "4", "--profile", "ci") == 0
+    assert "zz.cli.bare: counterexample\nn = 1\nreproduce: pcheck verify --claims 'zz.cli.bare' --seed 4 --profile ci\n" \
+        in capsys.readouterr().out
