@@ -6,6 +6,7 @@ The public API is re-exported here; ``pcheck.strategies`` (Hypothesis strategies
 """
 
 from .costs import g, network_cost, parameter_cost
+from .function_space import FunctionSpaceFit, fit_function_space
 from .gp import fit_gp, nngp_kernel
 from .ledger import Evidence, claim
 from .measure import Atoms, Kinks, atoms, hessian_pairing, kinks, smoothed_second_derivative
@@ -24,4 +25,5 @@ __all__ = [
     "penalty", "Penalty",
     "fit_random_features", "nngp_kernel", "fit_gp",
     "claim", "Evidence",
+    "fit_function_space", "FunctionSpaceFit",
 ]
