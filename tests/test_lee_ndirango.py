@@ -216,3 +216,12 @@ def test_abundant_data_refutation_reproduces(pcheck_context):
     # bounds what more main-task data alone converges to
     assert big["M(r=1)"][1] > claims.LITTLE_EFFECT
     assert big["multitask_accuracy(r=1)"][1] > big["noisy_teacher_accuracy"][2]
+
+
+@pytest.mark.slow
+@claim("lee_ndirango.unrelated_noisy_ignored")
+def test_unrelated_noisy_refutation_reproduces(pcheck_context):
+    ev = claims.check_unrelated_noisy_ignored(pcheck_context)
+    assert ev.verdict == "refuted", ev.details
+    low = next(v for k, v in ev.details.items() if k.startswith("M(r=0, s_B="))
+    assert low[2] < -claims.LITTLE_EFFECT

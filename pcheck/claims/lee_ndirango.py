@@ -185,6 +185,22 @@ def check_unrelated_hurts(ctx):
                     details=details)
 
 
+@claim("lee_ndirango.unrelated_noisy_ignored", source=f"{LN}, section 4.5 item 2, Table 1 rows (a), (c)",
+       note="lee-ndirango-benefit.md", expected="refuted",
+       statement="An unrelated (r_AB = 0), low-SNR auxiliary task is readily ignored: |M_{A<-B}| is small.")
+def check_unrelated_noisy_ignored(ctx):
+    bm = relatedness_snr_map(ctx)
+    mean, lo, hi = interval(bm.benefit[:, 0, 0])
+    verdict = ("holds" if -LITTLE_EFFECT <= lo and hi <= LITTLE_EFFECT
+               else "refuted" if lo > LITTLE_EFFECT or hi < -LITTLE_EFFECT else "open")
+    details = {"little_effect": LITTLE_EFFECT, f"M(r=0, s_B={bm.s_B[0]})": (mean, lo, hi), **map_details(bm)}
+    return Evidence(verdict, bm.benefit.shape[0], abs(mean), "|M(r=0, low s_B)| (accuracy)",
+                    counterexample=None if verdict == "holds" else
+                    f"M(r=0, s_B={bm.s_B[0]}) = {mean:+.3f} [{lo:+.3f}, {hi:+.3f}], N_data = {bm.n_data}",
+                    reproduce=None if verdict == "holds" else reproduce(ctx, "lee_ndirango.unrelated_noisy_ignored"),
+                    details=details)
+
+
 @claim("lee_ndirango.abundant_data", source=f"{LN}, section 4.4 (eq. 5 and C.1:37), Table 1 row (d), Figure 2 right",
        note="lee-ndirango-benefit.md", expected="refuted",
        statement="With abundant main-task data the auxiliary task has little effect, whatever r_AB: M_{A<-B} -> 0.")
