@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .ledger import PROFILE_EXAMPLES, REGISTRY, Context, Outcome, load_claims, notes_dir, run_claim, select
 from .report import notes_index, print_table, write_report
+from .plots import add_plot_arguments, plot_command
 
 DEFAULT_REPORT_DIR = "pcheck-report"
 
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--serial", action="store_true", help="no dask: evaluate the grid in this process")
     idx = sub.add_parser("notes-index", help="regenerate proofs_notes/README.md from the ledger")
     idx.add_argument("--check", action="store_true", help="write nothing; exit 1 when the index is out of date")
+    add_plot_arguments(sub.add_parser("plot", help="draw the figures of a check (needs the [plot] extra)"))
     return parser
 
 
@@ -67,8 +69,16 @@ def run_by_id(claim_id: str, ctx: Context):
 
 
 def progress(i: int, n: int, o: Outcome) -> None:
+    """The progress line of a finished claim (on a terminal it completes the "running" line)."""
     mark = "" if o.as_expected else f"  (expected {o.claim.expected})"
-    print(f"[{i}/{n}] {o.claim.id}: {o.verdict}{mark} in {o.seconds:.2f}s", file=sys.stderr, flush=True)
+    line = f"[{i}/{n}] {o.claim.id}: {o.verdict}{mark} in {o.seconds:.2f}s"
+    print(f"\r{line}\033[K" if sys.stderr.isatty() else line, file=sys.stderr, flush=True)
+
+
+def running(i: int, n: int, claim_id: str) -> None:
+    """On a terminal, the line of the claim now running (replaced by :func:`progress`)."""
+    if sys.stderr.isatty():
+        print(f"[{i}/{n}] {claim_id} ...", end="", file=sys.stderr, flush=True)
 
 
 def run_claims(claims, ctx: Context, workers: int) -> list[Outcome]:
@@ -76,7 +86,7 @@ def run_claims(claims, ctx: Context, workers: int) -> list[Outcome]:
     if workers == 1:
         outcomes = []
         for i, c in enumerate(claims, 1):
-            print(f"[{i}/{len(claims)}] {c.id} ...", file=sys.stderr, flush=True)
+            running(i, len(claims), c.id)
             outcomes.append(run_claim(c, ctx))
             progress(i, len(claims), outcomes[-1])
         return outcomes
@@ -158,7 +168,8 @@ def notes_index_command(args) -> int:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    return {"verify": verify, "sweep": sweep, "notes-index": notes_index_command}[args.command](args)
+    return {"verify": verify, "sweep": sweep, "notes-index": notes_index_command,
+            "plot": plot_command}[args.command](args)
 
 
 if __name__ == "__main__":
