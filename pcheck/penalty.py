@@ -96,6 +96,14 @@ class KinkProgram:
     def d_out(self) -> int:
         return self.L.shape[0]
 
+    def normalized(self) -> tuple["KinkProgram", float]:
+        """``(h / s, s)`` with ``s`` the largest of ``||L||, ||C||, omega(p) ||J_p||`` (1 for ``h = 0``), so
+        that the solvers' absolute tolerances act on numbers of order one."""
+        s = max(float(np.linalg.norm(self.L)), float(np.linalg.norm(self.C)),
+                float(np.max(atom_cost(self.p) * np.linalg.norm(self.J, axis=1), initial=0.0)))
+        s = s if s > 0 else 1.0
+        return KinkProgram(self.p, self.J / s, self.L / s, self.C / s), s
+
 
 def kink_program(stack: Stack) -> KinkProgram:
     """The :class:`KinkProgram` of a ``d_in = 1`` stack. Left of all kinks only neurons with
@@ -190,25 +198,30 @@ class _Layout:
         self.n = self.t_skip + (1 if self.skip == "12" else 0)
 
 
-def _conic_form_7(prog: KinkProgram, skip: str | None):
-    """``min x'Px/2 + q'x`` s.t. ``b - Ax`` in cones, for the program of the module docstring.
+def _conic_form_7(prog: KinkProgram, skip: str | None, gamma: float = 1.0):
+    """``min x'Px/2 + q'x`` s.t. ``b - Ax`` in cones, for the program of the module docstring
+    with the quadratic terms ``||c||^2`` (and ``||a||^2`` of eq. 11) weighted by ``gamma``:
+    ``P(s h) = s P_gamma=s(h)``, which lets the solver run on normalized data.
 
     The nuclear norm is ``2 ||G||_* = min tr Y + tr Z`` over ``[[Y, G^T], [G, Z]] >= 0``, with
     ``G`` written through the matching constraints as an affine function of ``beta, c, e, a``.
+    The kink variables are ``omega(p) beta_p`` (cost units): the matching constraints then
+    have coefficients ``1/omega(p)`` and ``p/omega(p)``, both at most 1 in magnitude, however
+    far the kinks lie.
     """
     K, d = prog.J.shape[0], prog.d_out
     lay = _Layout(K, d, skip)
     omega = atom_cost(prog.p)
+    J_cost = omega[:, None] * prog.J
     q = np.zeros(lay.n)
-    q[lay.ta:lay.ta + K] = omega
-    q[lay.tb:lay.tb + K] = omega
+    q[lay.ta:lay.ta + 2 * K] = 1.0
     q[lay.te] = 1.0
     q[lay.Y + 0] = q[lay.Y + 2] = 1.0
     q[[lay.Z + _svec_index(i, i) for i in range(d)]] = 1.0
     Pdiag = np.zeros(lay.n)
-    Pdiag[lay.c:lay.c + d] = 2.0
+    Pdiag[lay.c:lay.c + d] = 2.0 * gamma
     if skip == "11":
-        Pdiag[lay.a:lay.a + d] = 2.0
+        Pdiag[lay.a:lay.a + d] = 2.0 * gamma
     elif skip == "12":
         q[lay.t_skip] = 1.0
     rows, cols, vals, b, cones = [], [], [], [], []
@@ -230,7 +243,7 @@ def _conic_form_7(prog: KinkProgram, skip: str | None):
 
     beta_col = lambda k, o: lay.beta + k * d + o  # noqa: E731
     for k in range(K):  # ||J_k - beta_k|| <= t_alpha_k and ||beta_k|| <= t_beta_k
-        soc(lay.ta + k, [beta_col(k, o) for o in range(d)], [1.0] * d, prog.J[k])
+        soc(lay.ta + k, [beta_col(k, o) for o in range(d)], [1.0] * d, J_cost[k])
         soc(lay.tb + k, [beta_col(k, o) for o in range(d)], [-1.0] * d, [0.0] * d)
     soc(lay.te, list(range(lay.e, lay.e + d)), [-1.0] * d, [0.0] * d)
     if skip == "12":
@@ -254,7 +267,7 @@ def _conic_form_7(prog: KinkProgram, skip: str | None):
         b_psd[r_slope - base] = r2 * prog.L[o]
         rows.extend([r_slope] * K)
         cols.extend(beta_col(k, o) for k in range(K))
-        vals.extend([-r2] * K)
+        vals.extend(-r2 / omega)
         if skip:
             rows.append(r_slope)
             cols.append(lay.a + o)
@@ -263,7 +276,7 @@ def _conic_form_7(prog: KinkProgram, skip: str | None):
         b_psd[r_icpt - base] = r2 * prog.C[o]
         rows.extend([r_icpt] * K)
         cols.extend(beta_col(k, o) for k in range(K))
-        vals.extend(r2 * prog.p)
+        vals.extend(r2 * prog.p / omega)
         rows.extend([r_icpt, r_icpt])
         cols.extend([lay.c + o, lay.e + o])
         vals.extend([r2, r2])
@@ -295,7 +308,7 @@ def _affine_part(prog: KinkProgram, beta, c, e, a) -> np.ndarray:
 
 
 def absorbed_split(prog: KinkProgram, *, biases_regularized: bool = True):
-    """``beta = t J`` with ``t in [0, 1]^K`` that absorbs the whole affine part, if one exists:
+    """Shares ``t in [0, 1]^K`` (``beta = t J``) that absorb the whole affine part, if one exists:
     ``sum_p t_p J_p = -L`` and (eq. 7) ``sum_p t_p p J_p = C``, found by HiGHS' LP solver.
 
     Such a split keeps every kink at its lower cost ``omega(p) ||J_p||`` and leaves no affine
@@ -308,18 +321,24 @@ def absorbed_split(prog: KinkProgram, *, biases_regularized: bool = True):
     K = len(prog.p)
     if K == 0:
         return None
+    prog, _ = prog.normalized()
     rows = [prog.J.T] + ([(prog.p[:, None] * prog.J).T] if biases_regularized else [])
     rhs = [-prog.L] + ([prog.C] if biases_regularized else [])
-    res = linprog(np.zeros(K), A_eq=np.vstack(rows), b_eq=np.concatenate(rhs), bounds=(0.0, 1.0), method="highs")
-    return res.x[:, None] * prog.J if res.status == 0 else None
+    A_eq, b_eq = np.vstack(rows), np.concatenate(rhs)
+    row_scale = np.max(np.abs(A_eq), axis=1)
+    row_scale[row_scale == 0] = 1.0
+    res = linprog(np.zeros(K), A_eq=A_eq / row_scale[:, None], b_eq=b_eq / row_scale, bounds=(0.0, 1.0),
+                  method="highs")
+    return res.x if res.status == 0 else None
 
 
 def _solve_7(prog: KinkProgram, skip: str | None):
     """The absorbed split (:func:`absorbed_split`) when it exists and certifies within
     ``FAST_PATH_GAP``, else the conic program by Clarabel. Returns ``(beta, c, e, a, lower)``."""
     d = prog.d_out
-    beta = absorbed_split(prog)
-    if beta is not None:
+    t = absorbed_split(prog)
+    if t is not None:
+        beta = t[:, None] * prog.J
         zero = np.zeros(d)
         lower = dual_value_7(prog, zero, zero, skip)
         upper = parameter_cost(representation(prog, beta, zero, zero, zero, skip=skip is not None), skip or "7")
@@ -328,18 +347,39 @@ def _solve_7(prog: KinkProgram, skip: str | None):
     return _solve_7_conic(prog, skip)
 
 
+def _polish(prog: KinkProgram, beta, c, e, a, skip: str | None):
+    """The cheapest of the solver's point and its snapped variants: the intercept residual
+    ``G[:, 1]`` (and ``e``) moved into ``c`` or into ``e``, the slope residual ``G[:, 0]`` moved
+    into the skip connection ``a``. Interior-point iterates carry residuals of the size of the
+    solver tolerance in every block; a block whose optimum is 0 (``e`` when ``||mu|| < 1``,
+    ``G`` when the affine part is absorbed) then costs its tolerance at linear rate, which is
+    not small relative to a tiny ``||c||^2``, and SVD noise in ``G`` blurs the representation."""
+    G = _affine_part(prog, beta, c, e, a)
+    zero = np.zeros_like(c)
+    intercepts = [(c, e), (c + e + G[:, 1], zero), (c, e + G[:, 1])]
+    slopes = [a] + ([a + G[:, 0]] if skip else [])
+    candidates = [(beta, ci, ei, ai) for ci, ei in intercepts for ai in slopes]
+    costs = [parameter_cost(representation(prog, *cand, skip=skip is not None), skip or "7") for cand in candidates]
+    return candidates[int(np.argmin(costs))]
+
+
 def _solve_7_conic(prog: KinkProgram, skip: str | None):
-    P, q, A, b, cones, lay = _conic_form_7(prog, skip)
+    """Clarabel on the normalized program (:meth:`KinkProgram.normalized`); the dual point is
+    the same for ``h`` and ``h / s`` (both Lagrangians scale by ``s``), so it is evaluated on
+    the original program."""
+    unit, scale = prog.normalized()
+    P, q, A, b, cones, lay = _conic_form_7(unit, skip, gamma=scale)
     x, z = _clarabel_solve(P, q, A, b, cones)
     K, d = prog.J.shape[0], prog.d_out
-    beta = x[:K * d].reshape(K, d)
+    x = scale * x
+    beta = x[:K * d].reshape(K, d) / atom_cost(prog.p)[:, None]
     c, e = x[lay.c:lay.c + d], x[lay.e:lay.e + d]
     a = x[lay.a:lay.a + d] if skip else np.zeros(d)
     base = A.shape[0] - (d + 2) * (d + 3) // 2
     # the PSD dual's off-diagonal block is [lambda mu] / 2, stored times sqrt(2) in the svec
     slots = np.array([[z[base + _svec_index(k, 2 + o)] for k in range(2)] for o in range(d)]) * np.sqrt(2.0)
     lower = max(dual_value_7(prog, sg * slots[:, 0], sg * slots[:, 1], skip) for sg in (1.0, -1.0))
-    return beta, c, e, a, lower
+    return (*_polish(prog, beta, c, e, a, skip), lower)
 
 
 def _ramps(p, alpha, beta):
@@ -411,8 +451,9 @@ def dual_value_8(prog: KinkProgram, lam: np.ndarray) -> float:
 def _solve_8(prog: KinkProgram):
     """``min sum_p ||J_p - beta_p|| + ||beta_p|| + 2 ||L + sum beta||``: the absorbed split when
     it certifies (:func:`absorbed_split`), else Clarabel. Returns ``(beta, lower)``."""
-    beta = absorbed_split(prog, biases_regularized=False)
-    if beta is not None:
+    t = absorbed_split(prog, biases_regularized=False)
+    if t is not None:
+        beta = t[:, None] * prog.J
         lower = dual_value_8(prog, np.zeros(prog.d_out))
         rep = representation(prog, beta, prog.C, np.zeros(prog.d_out), np.zeros(prog.d_out), biases_regularized=False)
         if parameter_cost(rep, "8") - lower <= FAST_PATH_GAP * max(lower, np.finfo(float).tiny):
@@ -421,6 +462,8 @@ def _solve_8(prog: KinkProgram):
 
 
 def _solve_8_conic(prog: KinkProgram):
+    """Clarabel on the normalized program (eq. 8 is positively homogeneous in ``h``)."""
+    original, (prog, scale) = prog, prog.normalized()
     K, d = prog.J.shape[0], prog.d_out
     n = K * d + 2 * K + 1
     q = np.concatenate([np.zeros(K * d), np.ones(2 * K), [2.0]])
@@ -440,9 +483,9 @@ def _solve_8_conic(prog: KinkProgram):
     A = sp.csc_matrix((vals, (rows, cols)), shape=(row + 1 + d, n))
     cones = [("soc", d + 1)] * (2 * K + 1)
     x, z = _clarabel_solve(sp.csc_matrix((n, n)), q, A, np.asarray(b, dtype=float), cones)
-    beta = x[:K * d].reshape(K, d)
+    beta = scale * x[:K * d].reshape(K, d)
     lam_raw = z[row + 1:row + 1 + d]
-    lower = max(dual_value_8(prog, sg * lam_raw) for sg in (1.0, -1.0))
+    lower = max(dual_value_8(original, sg * lam_raw) for sg in (1.0, -1.0))
     return beta, lower
 
 
