@@ -7,7 +7,7 @@ import json
 import pytest
 
 import pcheck
-from pcheck.cli import main
+from pcheck.cli import build_parser, main
 from pcheck.ledger import REGISTRY, Evidence, instance_check
 
 
@@ -123,3 +123,8 @@ def test_a_refutation_without_reproduce_command_gets_one(tmp_path, capsys):
     assert verify(tmp_path, "--claims", "zz.cli.bare", "--seed", "4", "--profile", "ci") == 0
     assert "zz.cli.bare: counterexample\nn = 1\nreproduce: pcheck verify --claims 'zz.cli.bare' --seed 4 --profile ci\n" \
         in capsys.readouterr().out
+
+
+def test_plot_is_a_subcommand():
+    args = build_parser().parse_args(["plot", "appendix-b", "--out", "figs", "--seed", "3"])
+    assert (args.command, args.figure, args.out, args.seed) == ("plot", "appendix-b", "figs", 3)
