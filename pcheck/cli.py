@@ -1,7 +1,8 @@
 """The ``pcheck`` command.
 
 ``pcheck verify`` re-checks the claims ledger, ``pcheck sweep`` runs instance grids on
-dask.distributed, ``pcheck notes-index`` regenerates ``proofs_notes/README.md``.
+dask.distributed, ``pcheck notes-index`` regenerates ``proofs_notes/README.md``,
+``pcheck plot`` draws the figures of a check (:mod:`pcheck.plots`).
 Exit codes: 0 when every verdict is the expected one, 1 when a verdict differs (a check
 that raises counts as differing), 2 on a usage error.
 """
