@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .ledger import PROFILE_EXAMPLES, REGISTRY, Context, Outcome, load_claims, notes_dir, run_claim, select
+from .ledger import PROFILE_EXAMPLES, REGISTRY, Claim, Context, Outcome, load_claims, notes_dir, run_claim, select
 from .report import notes_index, print_table, write_report
 from .plots import add_plot_arguments, plot_command
 
@@ -114,9 +114,16 @@ def finish(outcomes, args, command: str, started: datetime, seconds: float) -> i
     return 0 if all(o.as_expected for o in outcomes) else 1
 
 
+def load_failures(errors: dict) -> list[Outcome]:
+    """An error outcome per claims module that failed to import (id ``load:<module>``)."""
+    return [Outcome(Claim(f"load:{module}", f"the claims module {module} imports", module, "holds", "", (), None),
+                    None, 0.0, message) for module, message in sorted(errors.items())]
+
+
 def verify(args) -> int:
-    claims = select(args.claims)
-    if not claims:
+    errors = {}
+    claims = select(args.claims, errors)
+    if not claims and not errors:
         print(f"pcheck verify: no claim matches {args.claims!r}", file=sys.stderr)
         return 2
     started, start = datetime.now(timezone.utc), time.perf_counter()
@@ -124,7 +131,7 @@ def verify(args) -> int:
     if report_dir is not None:
         report_dir.mkdir(parents=True, exist_ok=True)
     ctx = Context(profile=args.profile, seed=args.seed, report_dir=report_dir)
-    outcomes = run_claims(claims, ctx, args.workers)
+    outcomes = load_failures(errors) + run_claims(claims, ctx, args.workers)
     return finish(outcomes, args, "verify", started, time.perf_counter() - start)
 
 

@@ -157,18 +157,28 @@ BUILTIN_MODULES = (
 )
 
 
-def load_claims() -> dict[str, Claim]:
-    """Import the built-in claim modules and those of the ``pcheck.claims`` entry points."""
-    for name in BUILTIN_MODULES:
-        import_module(name)
-    for ep in entry_points(group="pcheck.claims"):
-        ep.load()
+def load_claims(errors: dict | None = None) -> dict[str, Claim]:
+    """Import the built-in claim modules and those of the ``pcheck.claims`` entry points.
+
+    A module that fails to import raises, or, when ``errors`` is a dict, is recorded there
+    as ``{module: "ExcType: message"}`` and skipped.
+    """
+    loaders = [(name, lambda name=name: import_module(name)) for name in BUILTIN_MODULES]
+    loaders += [(ep.value, ep.load) for ep in entry_points(group="pcheck.claims")]
+    for name, load in loaders:
+        try:
+            load()
+        except Exception as exc:
+            if errors is None:
+                raise
+            errors[name] = f"{type(exc).__name__}: {exc}"
     return REGISTRY
 
 
-def select(pattern: str | None = None) -> list[Claim]:
-    """Registered claims whose id matches the glob ``pattern`` (all when None), sorted by id."""
-    claims = load_claims().values()
+def select(pattern: str | None = None, errors: dict | None = None) -> list[Claim]:
+    """Registered claims whose id matches the glob ``pattern`` (all when None), sorted by
+    id; ``errors`` as in :func:`load_claims`."""
+    claims = load_claims(errors).values()
     return sorted((c for c in claims if pattern is None or fnmatch.fnmatch(c.id, pattern)), key=lambda c: c.id)
 
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 import pcheck
+from pcheck import ledger
 from pcheck.cli import build_parser, main
 from pcheck.ledger import REGISTRY, Evidence, instance_check
 
@@ -128,3 +129,14 @@ def test_a_refutation_without_reproduce_command_gets_one(tmp_path, capsys):
 def test_plot_is_a_subcommand():
     args = build_parser().parse_args(["plot", "appendix-b", "--out", "figs", "--seed", "3"])
     assert (args.command, args.figure, args.out, args.seed) == ("plot", "appendix-b", "figs", 3)
+
+
+def test_a_claims_module_that_fails_to_import_is_a_differing_verdict(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(ledger, "BUILTIN_MODULES", ledger.BUILTIN_MODULES + ("pcheck.claims.zz_missing",))
+    assert verify(tmp_path, "--claims", "zz.cli.holds") == 1
+    out = capsys.readouterr().out
+    assert "load:pcheck.claims.zz_missing: check raised ModuleNotFoundError: No module named 'pcheck.claims.zz_missing'" \
+        in out
+    assert "zz.cli.holds" in out
+    with pytest.raises(ModuleNotFoundError):
+        ledger.load_claims()
