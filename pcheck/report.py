@@ -71,7 +71,7 @@ def print_table(outcomes, file=None) -> None:
     rows = table_rows(outcomes)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for i, row in enumerate(rows):
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip(), file=file)
+        print("  ".join(text.ljust(w) for text, w in zip(row, widths)).rstrip(), file=file)
         if i == 0:
             print("  ".join("-" * w for w in widths), file=file)
     for o in outcomes:
@@ -163,10 +163,15 @@ def markdown(report: dict) -> str:
         verdict = c["verdict"] if c["as_expected"] else f"**{c['verdict']}** (differs)"
         residual = "-" if c["residual"] in (None, "nan") else f"{fmt(c['residual'])} ({c['measure']})"
         examples = "-" if c["examples"] is None else c["examples"]
-        lines.append(f"| `{c['id']}` | {verdict} | {c['expected']} | {examples} | {residual} | {c['seconds']:.2f} s |")
+        lines.append(f"| `{c['id']}` | {verdict} | {c['expected']} | {examples} | {cell(residual)} | {c['seconds']:.2f} s |")
     for c in report["claims"]:
         lines += claim_section(c)
     return "\n".join(lines) + "\n"
+
+
+def cell(text) -> str:
+    """``text`` safe inside a Markdown table cell (no column breaks, no line breaks)."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def fmt(x) -> str:
@@ -191,7 +196,7 @@ def claim_section(c: dict) -> list[str]:
     if instances:
         keys = list(instances[0])
         lines += ["", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-        lines += ["| " + " | ".join(str(r.get(k, "")).replace("\n", " ") for k in keys) + " |" for r in instances]
+        lines += ["| " + " | ".join(cell(r.get(k, "")) for k in keys) + " |" for r in instances]
     return lines
 
 
@@ -227,6 +232,5 @@ def notes_index(claims, tests_dir: Path | None = None) -> str:
              "| claim | expected verdict | source | note | tests |", "|---|---|---|---|---|"]
     for c in sorted(claims, key=lambda c: c.id):
         tests = ", ".join(f"[{t}](../tests/{t})" for t in linked_test_files(c, tests_dir)) or "-"
-        source = c.source.replace("|", "\\|")
-        lines.append(f"| `{c.id}` | {c.expected} | {source} | [{c.note}]({c.note}) | {tests} |")
+        lines.append(f"| `{c.id}` | {c.expected} | {cell(c.source)} | [{c.note}]({c.note}) | {tests} |")
     return "\n".join(lines) + "\n"

@@ -37,7 +37,7 @@ def outcomes(tmp_path):
         Outcome(claim("b.refuted", "refuted"), Evidence("refuted", 3, 0.0, "certified gap", counterexample="X = [1]",
                                                         reproduce="pcheck verify --claims 'b.refuted'"), 1.0),
         Outcome(claim("c.error"), None, 0.5, "ZeroDivisionError: division by zero"),
-        Outcome(claim("d.open", "holds"), Evidence("open", 4, math.inf, "certified gap"), 2.0),
+        Outcome(claim("d.open", "holds"), Evidence("open", 4, math.inf, "certified gap |P - D|"), 2.0),
     ]
 
 
@@ -76,7 +76,7 @@ def test_report_md_has_the_table_and_the_findings(tmp_path):
     assert "**2 of 4 claims as expected**; differing: `c.error`, `d.open`" in md
     assert "| `a.holds` | holds | holds | 20 | 1.50e-12 (relative error) | 0.25 s |" in md
     assert "| `c.error` | **error** (differs) | holds | - | - | 0.50 s |" in md
-    assert "| `d.open` | **open** (differs) | holds | 4 | inf (certified gap) | 2.00 s |" in md
+    assert "| `d.open` | **open** (differs) | holds | 4 | inf (certified gap \\|P - D\\|) | 2.00 s |" in md
     assert "```\nX = [1]\n```\n\nReproduce: `pcheck verify --claims 'b.refuted'`" in md
     assert "![fig.png](fig.png)" in md
 
