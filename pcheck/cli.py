@@ -30,12 +30,12 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_run_options(p: argparse.ArgumentParser) -> None:
+def add_run_options(p: argparse.ArgumentParser, report_dir: str) -> None:
     p.add_argument("--profile", default="dev", choices=sorted(PROFILE_EXAMPLES),
                    help="example budget: dev (default), ci, thorough, nojit")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--report", default=DEFAULT_REPORT_DIR, metavar="DIR",
-                   help=f"write report.md, report.json and figures into DIR (default: {DEFAULT_REPORT_DIR}/)")
+    p.add_argument("--report", default=report_dir, metavar="DIR",
+                   help=f"write report.md, report.json and figures into DIR (default: {report_dir}/)")
     p.add_argument("--no-report", action="store_true", help="write no report files")
 
 
@@ -45,12 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     verify = sub.add_parser("verify", help="re-check the claims ledger; exit 1 when a verdict differs from the expected one")
     verify.add_argument("--claims", default=None, metavar="PATTERN", help="glob over claim ids, e.g. 'htw.*'")
-    add_run_options(verify)
+    add_run_options(verify, DEFAULT_REPORT_DIR)
     verify.add_argument("--workers", type=positive_int, default=1, metavar="N", help="claims run in N processes (default 1)")
     sw = sub.add_parser("sweep", help="run instance grids on dask.distributed; exit 1 when a verdict differs")
     sw.add_argument("sweeps", nargs="*", metavar="ID", help="sweep ids (default: all; see --list)")
     sw.add_argument("--list", action="store_true", help="list the sweeps and their grid sizes, run nothing")
-    add_run_options(sw)
+    add_run_options(sw, f"{DEFAULT_REPORT_DIR}/sweep")
     sw.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a running dask scheduler, e.g. tcp://host:8786 "
                     "(default: a LocalCluster on this machine)")
     sw.add_argument("--workers", type=positive_int, default=2, metavar="N", help="LocalCluster worker processes (default 2)")

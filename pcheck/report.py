@@ -174,6 +174,11 @@ def cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def value_text(x) -> str:
+    """An instance table entry: "-" for None, floats to 6 significant digits."""
+    return "-" if x is None else (f"{x:.6g}" if isinstance(x, float) else str(x))
+
+
 def fmt(x) -> str:
     return x if isinstance(x, str) else f"{x:.2e}"
 
@@ -196,7 +201,7 @@ def claim_section(c: dict) -> list[str]:
     if instances:
         keys = list(instances[0])
         lines += ["", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-        lines += ["| " + " | ".join(cell(r.get(k, "")) for k in keys) + " |" for r in instances]
+        lines += ["| " + " | ".join(cell(value_text(r.get(k))) for k in keys) + " |" for r in instances]
     return lines
 
 

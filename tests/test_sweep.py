@@ -88,6 +88,8 @@ def test_pcheck_sweep_writes_the_verify_report(tmp_path, capsys):
     assert (report["command"], report["summary"]["as_expected"]) == ("sweep", 1)
     (entry,) = report["claims"]
     assert entry["examples"] == len(entry["details"]["instances"]) == len(footnote7_grid(Context(profile="nojit")))
-    assert "| index | d_in | d_out | v_norm | b | w_norm | verdict | residual | message |" in \
-        (tmp_path / "report.md").read_text()
+    md = (tmp_path / "report.md").read_text()
+    assert "| index | d_in | d_out | v_norm | b | w_norm | verdict | residual | message |" in md
+    first = entry["details"]["instances"][0]
+    assert f"| 0 | 1 | 1 | 1 | -1 | 2 | holds | {first['residual']:.6g} | - |" in md
     assert main(["sweep", "no.such.sweep", "--report", str(tmp_path)]) == 2
