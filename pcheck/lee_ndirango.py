@@ -111,10 +111,22 @@ def cross_entropy(W, X, y) -> float:
     """Their eq. (1): ``-(1/N) sum_mu ln softmax(W x_mu)_{y_mu}``."""
     W = as_array(W, "W", ndim=2)
     X = as_array(X, "X", ndim=2, shape=(None, W.shape[1]))
-    y = np.asarray(y)
+    y = as_labels(y, "y", n=X.shape[0], n_classes=W.shape[0])
     Z = X @ W.T
     Z = Z - Z.max(axis=1, keepdims=True)
     return float(np.mean(np.log(np.exp(Z).sum(axis=1)) - Z[np.arange(len(y)), y]))
+
+
+def as_labels(y, name: str, *, n: int, n_classes: int) -> np.ndarray:
+    """``y`` as ``n`` integer class labels in ``0..n_classes-1``."""
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+    if y.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got shape {y.shape}")
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"{name} must lie in 0..{n_classes - 1}, got values in {y.min()}..{y.max()}")
+    return y
 
 
 @dataclass
@@ -158,7 +170,14 @@ def sgd(W21, heads, tasks, *, lr: float, steps: int, batch: int, rng: np.random.
     """
     lr = as_scalar(lr, "lr", minimum=0.0, strict=True)
     steps, batch, every = as_count(steps, "steps", minimum=0), as_count(batch, "batch"), as_count(every, "every")
-    R = W21.shape[0]
+    if not (isinstance(W21, np.ndarray) and W21.dtype == np.float64 and W21.ndim == 3):
+        raise TypeError("W21 must be a float64 array of shape (R, N2, N1), updated in place")
+    R, n_hidden, n_in = W21.shape
+    for k, (W32, task) in enumerate(zip(heads, tasks)):
+        if not (isinstance(W32, np.ndarray) and W32.dtype == np.float64 and W32.shape[::2] == (R, n_hidden)):
+            raise ValueError(f"heads[{k}] must be a float64 array of shape ({R}, N3, {n_hidden})")
+        if task.X.shape[2] != n_in or task.y.shape[0] != R or task.pool.shape != (R,):
+            raise ValueError(f"tasks[{k}] must hold X (P, N, {n_in}), pool ({R},) and y ({R}, N)")
     alpha = np.ones((R, len(heads))) if alpha is None else as_array(alpha, "alpha", ndim=2, shape=(R, len(heads)))
     records = []
     for step in range(steps + 1):
@@ -191,8 +210,9 @@ def accuracy_monitor(X_test, y_test):
     """Monitor factory: test accuracy of head 0, ``mean_x [argmax (W32 W21 x) = y]`` per run,
     on shared inputs ``X_test (M, N1)`` and per-run labels ``y_test (R, M)``."""
     def monitor(W21, heads):
-        Z = np.einsum("mn,rcn->rmc", X_test, composite(W21, heads[0]))
-        return np.mean(np.argmax(Z, axis=2) == y_test, axis=1)
+        W = composite(W21, heads[0])                                      # (R, N3, N1)
+        Z = (X_test @ W.reshape(-1, W.shape[2]).T).reshape(len(X_test), *W.shape[:2])  # one GEMM
+        return np.mean(np.argmax(Z, axis=2).T == y_test, axis=1)
     return monitor
 
 

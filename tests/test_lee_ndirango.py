@@ -225,3 +225,21 @@ def test_unrelated_noisy_refutation_reproduces(pcheck_context):
     assert ev.verdict == "refuted", ev.details
     low = next(v for k, v in ev.details.items() if k.startswith("M(r=0, s_B="))
     assert low[2] < -claims.LITTLE_EFFECT
+
+
+def test_bad_input_is_named():
+    W = np.zeros((3, 2))
+    with pytest.raises(ValueError, match="y must lie in 0..2"):
+        ln.cross_entropy(W, np.zeros((2, 2)), [0, 3])
+    with pytest.raises(TypeError, match="y must hold integer"):
+        ln.cross_entropy(W, np.zeros((2, 2)), [0.0, 1.0])
+    with pytest.raises(ValueError, match="W contains NaN"):
+        ln.cross_entropy(np.full((3, 2), np.nan), np.zeros((2, 2)), [0, 1])
+    rng = np.random.default_rng(0)
+    task = ln.Task(np.zeros((1, 4, 5)), np.zeros(2, dtype=int), np.zeros((2, 4), dtype=int))
+    with pytest.raises(ValueError, match=r"heads\[0\]"):
+        ln.sgd(np.zeros((2, 3, 5)), [np.zeros((2, 3, 4))], [task], lr=0.1, steps=1, batch=1, rng=rng)
+    with pytest.raises(ValueError, match=r"tasks\[0\]"):
+        ln.sgd(np.zeros((2, 3, 6)), [np.zeros((2, 3, 3))], [task], lr=0.1, steps=1, batch=1, rng=rng)
+    with pytest.raises(TypeError, match="W21"):
+        ln.sgd(np.zeros((3, 5)), [], [], lr=0.1, steps=1, batch=1, rng=rng)

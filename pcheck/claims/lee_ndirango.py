@@ -207,7 +207,7 @@ def check_unrelated_noisy_ignored(ctx):
 def check_abundant_data(ctx):
     n_grid = ctx.pick(dev=(400, 3200), thorough=(100, 400, 1600, 6400), nojit=(100, 400))
     maps = {n: ln.benefit_map(ctx.rng(200 + i), r=(0.0, 1.0), s_B=(10.0,), n_data=n,
-                              **dict(mt_sizes(ctx), steps=mt_sizes(ctx)["steps"] * max(1, n // 1000)), **MT_SETTING)
+                              **dict(mt_sizes(ctx), steps=mt_sizes(ctx)["steps"] * max(1, n // 1600)), **MT_SETTING)
             for i, n in enumerate(n_grid)}
     big = maps[n_grid[-1]]
     details = {"little_effect": LITTLE_EFFECT, "n_data": list(n_grid)}
