@@ -180,3 +180,16 @@ def test_eq9_witness_by_hand():
     assert p9.value == pytest.approx(np.sqrt(5), rel=1e-15)
     assert p8.lower <= 1 + np.sqrt(2) <= p8.upper * (1 + RTOL_CERTIFIED)
     assert p8.gap <= RTOL_CERTIFIED
+
+
+def test_coupling_equality_counterexamples_by_hand():
+    """htw-penalty-coupling.md: (relu(x), relu(-x)) shares a kink yet P_7 = 1 + 1; the constant
+    (1, 1) has no kink yet P_7 = sqrt(2) - 1/4 < 2 * 3/4; (x, x) gives 2 sqrt(2) < 4."""
+    shared = Stack([[1.0], [-1.0]], [0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0])
+    constant = Stack(np.zeros((0, 1)), [], np.zeros((2, 0)), [1.0, 1.0])
+    slope = Stack([[1.0], [-1.0]], [0.0, 0.0], [[1.0, -1.0], [1.0, -1.0]], [0.0, 0.0])
+    for s, expected in ((shared, 2.0), (constant, np.sqrt(2) - 0.25), (slope, 2 * np.sqrt(2))):
+        r = penalty(s)
+        assert r.lower * (1 - RTOL_CERTIFIED) <= expected <= r.upper * (1 + RTOL_CERTIFIED)
+    assert hp.shares_a_kink(shared) and not hp.shares_a_kink(constant) and not hp.shares_a_kink(slope)
+    assert penalty(hp.task(shared, 0)).value + penalty(hp.task(shared, 1)).value == pytest.approx(2.0, rel=1e-9)

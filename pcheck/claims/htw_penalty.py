@@ -266,8 +266,10 @@ def equality_iff_no_shared_kink(s: Stack) -> float:
     if strict == equal or 0 < sharing <= 4 * _slack(upper, joint.upper):
         return 0.0  # undecided within the certified gaps: not evidence either way
     if strict != shares_a_kink(s):
+        prog = kink_program(s)
         raise AssertionError(f"P_7(h) {'<' if strict else '='} sum_o P_7(h_o) ({joint.value!r} vs {upper!r}) "
-                             f"but shares_a_kink = {shares_a_kink(s)}")
+                             f"but shares_a_kink = {shares_a_kink(s)}; h(x) = sum_p J_p (x - p)_+ + L x + C with "
+                             f"p = {prog.p.tolist()}, J = {prog.J.tolist()}, L = {prog.L.tolist()}, C = {prog.C.tolist()}")
     return 0.0
 
 
