@@ -106,6 +106,7 @@ def run_claims(claims, ctx: Context, workers: int) -> list[Outcome]:
 
 def finish(outcomes, args, command: str, started: datetime, seconds: float) -> int:
     print_table(outcomes)
+    sys.stdout.flush()  # the table before the stderr lines that follow it
     if not args.no_report:
         write_report(outcomes, args.report, command=command, profile=args.profile, seed=args.seed, seconds=seconds,
                      started=started)
