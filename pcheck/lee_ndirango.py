@@ -422,12 +422,39 @@ def benefit_figure(benefit, rows, cols, *, row_label: str = "relatedness r_AB",
 
 
 def write_benefit_figure(path, benefit, rows, cols, **labels):
-    """Write :func:`benefit_figure` as a PNG at ``path``, its title and axis labels also
-    stored in the PNG text chunks (``Title``, ``Description``); returns the path."""
+    """Write :func:`benefit_figure` as a PNG at ``path`` (see :func:`save_figure`)."""
+    return save_figure(benefit_figure(benefit, rows, cols, **labels), path)
+
+
+def trajectory_figure(trajectories: dict, *, title: str = ""):
+    """Their Figure 1: the student's top singular value against ``t / tau`` per label of
+    ``trajectories`` (label -> :class:`TATrajectories`): SGD seed mean with a band of one
+    standard deviation, eq. (3) and the TA-ray flow (seed means)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot()
+    for i, (label, tr) in enumerate(trajectories.items()):
+        color = f"C{i}"
+        mean, sd = tr.sgd.mean(axis=0), tr.sgd.std(axis=0)
+        ax.fill_between(tr.times, mean - sd, mean + sd, color=color, alpha=0.2, linewidth=0)
+        ax.plot(tr.times, mean, color=color, label=f"{label}: SGD")
+        ax.plot(tr.times, tr.paper.mean(axis=0), color=color, linestyle="--", label=f"{label}: eq. (3)")
+        ax.plot(tr.times, tr.ray.mean(axis=0), color=color, linestyle=":", label=f"{label}: TA-ray flow")
+    ax.set_xlabel("t / tau (steps x learning rate)")
+    ax.set_ylabel("top singular value s")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path):
+    """Save ``fig`` as a PNG at ``path`` with its first axes' title and labels in the PNG text
+    chunks (``Title``, ``Description``); returns the path."""
     from pathlib import Path
 
     path = Path(path)
-    fig = benefit_figure(benefit, rows, cols, **labels)
     ax = fig.axes[0]
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, metadata={"Title": ax.get_title(),

@@ -171,11 +171,27 @@ def test_claims_write_their_figures(tmp_path):
     """The claims' heat maps land in ctx.report_dir (tiny nojit sizes: only the files are checked)."""
     pytest.importorskip("matplotlib")
     ctx = Context(profile="nojit", seed=0, report_dir=tmp_path)
-    for check, name in [(claims.check_benefit_grows, "lee_ndirango_benefit_map.png"),
-                        (claims.check_abundant_data, "lee_ndirango_benefit_vs_data.png")]:
+    from PIL import Image
+
+    for check, name, xlabel in [(claims.check_benefit_grows, "lee_ndirango_benefit_map.png", "auxiliary SNR"),
+                                (claims.check_abundant_data, "lee_ndirango_benefit_vs_data.png", "main-task training"),
+                                (claims.check_ta_ode, "lee_ndirango_ta_ode.png", "t / tau")]:
         evidence = check(ctx)
-        assert evidence.figures == [str(tmp_path / name)] and (tmp_path / name).stat().st_size > 1000
+        assert evidence.figures == [str(tmp_path / name)]
+        with Image.open(tmp_path / name) as image:
+            assert image.text["Description"].startswith(f"x: {xlabel}")
     assert claims.check_benefit_grows(Context(profile="nojit", seed=0)).figures == []
+
+
+def test_trajectory_figure_draws_three_curves_per_class_count():
+    pytest.importorskip("matplotlib")
+    times = np.linspace(0, 5, 6)
+    tr = ln.TATrajectories(times, np.ones((3, 6)), np.full((3, 6), 2.0), np.full((3, 6), 3.0), np.ones(3))
+    ax = ln.trajectory_figure({"2 classes": tr, "20 classes": tr}).axes[0]
+    assert ax.get_ylabel() == "top singular value s" and len(ax.lines) == 6
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == [
+        "2 classes: SGD", "2 classes: eq. (3)", "2 classes: TA-ray flow"]
+    assert np.array_equal(ax.lines[1].get_ydata(), np.full(6, 2.0))
 
 
 # --------------------------------------------------------------------------- the ledger claims

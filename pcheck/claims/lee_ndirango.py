@@ -78,12 +78,15 @@ def check_ta_ode(ctx):
     s0_grid = ctx.pick(dev=(1.0,), thorough=(0.5, 1.0, 2.0))
     details, worst, bad = {"tolerance": TRACK_RTOL, "seeds": seeds, **TA_SETTING}, 0.0, []
     runs = 2 * len(s0_grid) * seeds
+    shown = {}
     for n_classes in (2, 20):
         for s0 in s0_grid:
             traj = ln.ta_experiment(ctx.rng(n_classes), n_classes=n_classes, n_hidden=n_classes, s0=s0,
                                     seeds=seeds, **TA_SETTING)
             paper, ray = ta_deviation(traj, traj.paper), ta_deviation(traj, traj.ray)
             key = f"C={n_classes}, s0={s0}"
+            if s0 == 1.0:
+                shown[f"{n_classes} classes"] = traj
             details[key] = {"paper_ode_max_rel_dev": paper, "ta_ray_max_rel_dev": ray,
                             "s_final": {"sgd": float(traj.sgd[:, -1].mean()), "paper": float(traj.paper[:, -1].mean()),
                                         "ray": float(traj.ray[:, -1].mean())},
@@ -94,6 +97,9 @@ def check_ta_ode(ctx):
                            f"> {TRACK_RTOL}; s(5) SGD {traj.sgd[:, -1].mean():.3f} vs eq. (3) "
                            f"{traj.paper[:, -1].mean():.3f}")
     details["scale_invariance"] = scale_invariance(ctx, seeds)
+    figures = [] if ctx.report_dir is None else [str(ln.save_figure(
+        ln.trajectory_figure(shown, title=f"Lee & Ndirango Fig. 1 setting: {seeds} seeds, 100 points, SNR 1"),
+        ctx.report_dir / "lee_ndirango_ta_ode.png"))]
     if details["scale_invariance"]["ode_gap"] / 2 > TRACK_RTOL:
         bad.append("scale invariance: (s_teacher, sigma) -> (4 s_teacher, 4 sigma) leaves the labels and SGD unchanged "
                    f"(max rel. diff {details['scale_invariance']['sgd_diff']:.1e}) but moves eq. (3)'s s(5) by a "
@@ -101,9 +107,9 @@ def check_ta_ode(ctx):
                    f"{details['scale_invariance']['ode_gap'] / 2:.3f} at one of the two scales")
     if bad:
         return Evidence("refuted", runs, worst, "max_t |s_SGD - s_eq3| / s_eq3",
-                        counterexample="\n".join(bad), reproduce=reproduce(ctx, "lee_ndirango.ta_ode"), details=details)
-    return Evidence("holds", runs, worst, "max_t |s_SGD - s_eq3| / s_eq3",
-                    details=details)
+                        counterexample="\n".join(bad), reproduce=reproduce(ctx, "lee_ndirango.ta_ode"), details=details,
+                        figures=figures)
+    return Evidence("holds", runs, worst, "max_t |s_SGD - s_eq3| / s_eq3", details=details, figures=figures)
 
 
 def scale_invariance(ctx, seeds: int) -> dict:
