@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
+from . import evaluate1d, kernels
 from ._validate import as_array, as_count
 
 
@@ -77,11 +77,15 @@ class Stack:
         return Stack(**fields)
 
     def __call__(self, X) -> np.ndarray:
-        """``h(X)`` for ``X (B, d_in)``, returned as ``(B, d_out)``; see module docstring."""
+        """``h(X)`` for ``X (B, d_in)``, returned as ``(B, d_out)``; see module docstring.
+        Dense numba kernel, or for ``d_in = 1`` the sorted evaluation of
+        :mod:`pcheck.evaluate1d` when that is faster."""
         X = as_array(X, "X", ndim=2, shape=(None, self.d_in))
         return self._forward(X)
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
+        if self.d_in == 1 and evaluate1d.prefers_sorted(self.n, X.shape[0]):
+            return evaluate1d.piecewise_affine(self)._evaluate(np.ascontiguousarray(X[:, 0]))
         outT = np.repeat(self.c[:, None], X.shape[0], axis=1)
         XT = np.ascontiguousarray(X.T)
         kernels.stack_forward_T(self.V, self.b, self.W, XT, outT)
