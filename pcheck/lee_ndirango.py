@@ -358,15 +358,16 @@ def benefit_map(rng: np.random.Generator, *, r, s_B, s_A: float, n_data: int, n_
     for k in range(seeds):
         V_A = orthonormal(rng, n_in, n_classes)
         A = make_teacher(rng, n_in=n_in, singular_values=np.full(n_classes, s_A), sigma=sigma, V=V_A)
-        U_B, noise_B, basis_seed = orthonormal(rng, n_classes, n_classes), rng.standard_normal(A.W.shape), rng.integers(2**63)
+        U_B = orthonormal(rng, n_classes, n_classes)
+        xi_B = rng.standard_normal(A.W.shape) * (sigma / np.sqrt(n_in))
+        basis_seed = rng.integers(2**63)                      # the same V_perp for every r
         rows = slice(k * per_seed, (k + 1) * per_seed)
         y_A[rows], y_test[rows] = A.labels(X_A[k], noisy=True), A.labels(X_test, noisy=False)
         ceiling[k] = np.mean(A.labels(X_test, noisy=True) == y_test[k * per_seed])
-        for i, rij in enumerate(np.repeat(r, s_B.size)):
-            V_B = related_directions(np.random.default_rng(basis_seed), V_A, rij)
-            W_B = (U_B * s_B[i % s_B.size]) @ V_B.T
-            B = Teacher(W_B, noise_B * (sigma / np.sqrt(n_in)))
-            y_B[k * per_seed + 1 + i] = B.labels(X_B[k], noisy=True)
+        cells = ((r_i, s_j) for r_i in r for s_j in s_B)      # row-major over (r, s_B)
+        for i, (r_i, s_j) in enumerate(cells):
+            V_B = related_directions(np.random.default_rng(basis_seed), V_A, r_i)
+            y_B[k * per_seed + 1 + i] = Teacher((U_B * s_j) @ V_B.T, xi_B).labels(X_B[k], noisy=True)
     init = [rng.standard_normal((seeds, n_hidden, n_in)) * (init_scale / np.sqrt(n_in)),
             rng.standard_normal((seeds, n_classes, n_hidden)) * (init_scale / np.sqrt(n_hidden)),
             rng.standard_normal((seeds, n_classes, n_hidden)) * (init_scale / np.sqrt(n_hidden))]
