@@ -55,6 +55,19 @@ GAP_TOL = 1e-9
 #: smoothness of ||m|| the polish relies on. Dropping one changes the objective by
 #: at most ~lam * 1e-10 x scale, which the certificate then accounts for.
 SUPPORT_RTOL = 1e-7
+#: Clarabel's gap and feasibility tolerances for the restricted master. Reason: the
+#: master only has to find the support; Newton's method on that support then reaches
+#: machine precision, and the certificate, not this tolerance, decides the result.
+MASTER_TOL = 1e-10
+#: An atom is dropped from the support when a full Newton step would shrink its mass
+#: below this fraction (or reverse it). Reason: masses the master leaves just above
+#: SUPPORT_RTOL that are 0 at the optimum make ||m|| non-smooth for Newton; a wrongly
+#: dropped atom violates the dual check and is added back by the exchange loop.
+VANISH_RATIO = 1e-2
+#: Only atoms below this fraction of the largest mass may be dropped that way. Reason:
+#: the master's inactive masses sit at its tolerance level (<= 1e-6 relative), far below
+#: it, while a first Newton step may legitimately shrink a large mass a lot.
+SMALL_MASS = 1e-4
 
 
 @dataclass(frozen=True)
@@ -262,24 +275,69 @@ def certified_lower_bound(x, Y, lam, variant, alpha) -> tuple[float, float]:
 
 
 def master(x, Y, lam, variant, s, p):
-    """The restricted master: the group lasso over atoms ``(s_k, p_k)`` solved with
-    cvxpy + Clarabel. Returns masses ``M (K, d)`` and the constant ``t = u + c``."""
-    import cvxpy as cp
+    """The restricted master: the group lasso over the atoms ``(s_k, p_k)``,
+
+    .. math:: \min_{M, u, c} \|G [M; u + c] - Y\|_F^2
+              + \lambda\Big(2\sum_k \omega(p_k)\|M_k\| + 2\|u\| + \|c\|^2\Big),
+
+    ``G = [Phi, 1]`` ("8": ``u, c`` free), solved as an SOCP with Clarabel. The loss is
+    reduced by a thin QR of ``G`` (``||G Mt - Y||^2 = ||R Mt - Q^T Y||^2 + const``), so
+    the problem size does not grow with N. Returns ``M (K, d)`` and ``t = u + c``.
+    """
+    import clarabel
+    from scipy import sparse
 
     N, d = Y.shape
-    Phi = ramps(x, s, p)
-    M = cp.Variable((len(p), d))
-    u = cp.Variable(d)
-    c = cp.Variable(d)
-    F = Phi @ M + np.ones((N, 1)) @ cp.reshape(u + c, (1, d), order="C")
-    reg = 2 * cp.sum(cp.multiply(omega(p, variant), cp.norm(M, 2, axis=1))) if len(p) else 0
-    if variant == "7":
-        reg = reg + 2 * cp.norm(u, 2) + cp.sum_squares(c)
-    prob = cp.Problem(cp.Minimize(cp.sum_squares(F - Y) + lam * reg))
-    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12, max_iter=200)
-    if M.value is None:
-        raise RuntimeError(f"the restricted master failed: cvxpy status {prob.status}")
-    return np.asarray(M.value), np.asarray(u.value + c.value)
+    K = len(p)
+    G = np.hstack([ramps(x, s, p), np.ones((N, 1))])
+    if K + 1 < N:
+        Q, RG = np.linalg.qr(G)
+        target = Q.T @ Y
+    else:
+        RG, target = G, Y
+    m = RG.shape[0]
+    n_mt, n_r = (K + 1) * d, m * d
+    seven = variant == "7"
+    # x = [vec(Mt) row-major, vec(r), rho_1..rho_K, (c, rho_u) for "7"]
+    i_r, i_rho = n_mt, n_mt + n_r
+    i_c, i_rhou = i_rho + K, i_rho + K + d
+    n = i_rho + K + (d + 1 if seven else 0)
+    P = sparse.lil_matrix((n, n))
+    q = np.zeros(n)
+    P[range(i_r, i_r + n_r), range(i_r, i_r + n_r)] = 2.0
+    q[i_rho:i_rho + K] = 2.0 * lam * omega(p, variant)
+    if seven:
+        P[range(i_c, i_c + d), range(i_c, i_c + d)] = 2.0 * lam
+        q[i_rhou] = 2.0 * lam
+    # r - (RG (x) I) vec(Mt) = -vec(target)   (zero cone)
+    A_eq = sparse.hstack([-sparse.kron(sparse.csr_matrix(RG), sparse.eye(d)), sparse.eye(n_r),
+                          sparse.csr_matrix((n_r, n - n_mt - n_r))])
+    blocks, rhs, cones = [A_eq], [-target.ravel()], [clarabel.ZeroConeT(n_r)]
+    for k in range(K):  # (rho_k, M_k) in the second-order cone
+        rows = sparse.csr_matrix((-np.ones(d + 1), ([0] + list(range(1, d + 1)),
+                                  [i_rho + k] + list(range(k * d, (k + 1) * d)))), shape=(d + 1, n))
+        blocks.append(rows)
+        rhs.append(np.zeros(d + 1))
+        cones.append(clarabel.SecondOrderConeT(d + 1))
+    if seven:  # (rho_u, t - c) in the second-order cone
+        ri = [0] + list(range(1, d + 1)) * 2
+        ci = [i_rhou] + list(range(K * d, (K + 1) * d)) + list(range(i_c, i_c + d))
+        vals = [-1.0] + [-1.0] * d + [1.0] * d
+        blocks.append(sparse.csr_matrix((vals, (ri, ci)), shape=(d + 1, n)))
+        rhs.append(np.zeros(d + 1))
+        cones.append(clarabel.SecondOrderConeT(d + 1))
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = MASTER_TOL
+    settings.max_iter = 200
+    solver = clarabel.DefaultSolver(sparse.csc_matrix(P), q, sparse.vstack(blocks).tocsc(), np.concatenate(rhs),
+                                    cones, settings)
+    sol = solver.solve()
+    z = np.asarray(sol.x)
+    if not np.all(np.isfinite(z)):
+        raise RuntimeError(f"the restricted master failed: Clarabel status {sol.status}")
+    Mt = z[:n_mt].reshape(K + 1, d)
+    return Mt[:K], Mt[K]
 
 
 def primal_value(x, Y, lam, variant, s, p, M, t) -> float:
@@ -354,6 +412,7 @@ def polish(x, Y, lam, variant, s, p, M, t, lo, hi, *, steps: int = 30):
     the kinks in their cells (a kink reaching a data point stops there)."""
     K, d = M.shape
     p, M, t = p.copy(), M.copy(), t.copy()
+    s, lo, hi = s.copy(), lo.copy(), hi.copy()
     for _ in range(steps):
         free = (lo < p) & (p < hi) if variant == "7" else np.zeros(K, bool)
         val, grad, H = support_gradient_hessian(x, Y, lam, variant, s, p, M, t, free)
@@ -366,6 +425,12 @@ def polish(x, Y, lam, variant, s, p, M, t, lo, hi, *, steps: int = 30):
         nf = int(free.sum())
         step_p, step_M = step[:nf], step[nf:nf + K * d].reshape(K, d)
         step_t = step[nf + K * d:]
+        vanishing = _vanishing(M, step_M)
+        if np.any(vanishing) and K > 1:
+            # the full step sends these masses through zero: on the true support they are 0
+            keep = ~vanishing
+            s, p, M, lo, hi, K = s[keep], p[keep], M[keep], lo[keep], hi[keep], int(keep.sum())
+            continue
         eta, improved = 1.0, False
         while eta > 1e-10:
             pn = p.copy()
@@ -382,7 +447,16 @@ def polish(x, Y, lam, variant, s, p, M, t, lo, hi, *, steps: int = 30):
         p, M, t = pn, Mn, tn
         if val - vn <= 1e-16 * max(abs(val), 1.0):
             break
-    return p, M, t
+    return s, p, M, t
+
+
+def _vanishing(M, step_M):
+    """Small atoms (below ``SMALL_MASS`` of the largest) whose mass the full Newton step
+    reverses or shrinks below ``VANISH_RATIO`` of its value."""
+    after = M + step_M
+    nm = np.linalg.norm(M, axis=1)
+    small = nm < SMALL_MASS * nm.max(initial=0.0)
+    return small & ((np.sum(after * M, axis=1) <= 0) | (np.linalg.norm(after, axis=1) < VANISH_RATIO * nm))
 
 
 def _cells(xs, p):
@@ -425,7 +499,7 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
         keep = nm > SUPPORT_RTOL * max(float(nm.max(initial=0.0)), np.finfo(float).tiny)
         ss, ps, Ms = s[keep], p[keep], M[keep]
         lo, hi = _cells(xs, ps)
-        ps, Ms, t = polish(x, Y, lam, variant, ss, ps, Ms, t, lo, hi)
+        ss, ps, Ms, t = polish(x, Y, lam, variant, ss, ps, Ms, t, lo, hi)
         u, c = split_constant(t) if variant == "7" else (np.zeros_like(t), t)
         stack = atoms_stack(ss, ps, Ms, u, c, variant)
         objective = network_objective(stack, X, Y, lam, variant)
@@ -440,8 +514,9 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
             break
         viol = violations(x, alpha, lam, variant)
         new = (viol.ratio > 1.0) & np.isfinite(viol.p)
-        if not np.any(new):
-            break
+        if not np.any(new) or len(_unique_atoms(np.concatenate([ss, viol.s[new]]),
+                                                np.concatenate([ps, viol.p[new]]))[0]) == len(ss):
+            break  # no atom outside the support violates the dual constraint: stalled
         s = np.concatenate([ss, viol.s[new]])
         p = np.concatenate([ps, viol.p[new]])
         s, p = _unique_atoms(s, p)
