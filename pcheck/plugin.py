@@ -134,17 +134,28 @@ def pytest_runtest_makereport(item, call):
             "evidence": [] if ctx is None else list(ctx.recorded)})
 
 
+def linked_claim(claim_id: str, tests: list[dict]):
+    """The ledger entry ``claim_id`` (a test's ``expected=`` overrides its expected verdict),
+    or, for an id not in the ledger, an entry made of the first test's docstring and node id."""
+    import dataclasses
+
+    from .ledger import REGISTRY, Claim
+
+    expected = next((t["expected"] for t in tests if t["expected"]), None)
+    known = REGISTRY.get(claim_id)
+    if known is not None:
+        return dataclasses.replace(known, expected=expected or known.expected)
+    return Claim(claim_id, tests[0]["doc"], tests[0]["nodeid"], expected or "holds", "", (), None)
+
+
 def claim_outcomes(tests: list[dict]) -> list:
     """One :class:`pcheck.ledger.Outcome` per linked claim id, from its tests' records."""
-    from .ledger import REGISTRY, Claim, Evidence, Outcome
+    from .ledger import Evidence, Outcome
 
     outcomes = []
     for claim_id in sorted({t["id"] for t in tests}):
         mine = [t for t in tests if t["id"] == claim_id]
-        known = REGISTRY.get(claim_id)
-        expected = next((t["expected"] for t in mine if t["expected"]), None) or (known.expected if known else "holds")
-        claim = Claim(claim_id, known.statement if known else mine[0]["doc"], known.source if known else mine[0]["nodeid"],
-                      expected, known.note if known else "", known.variants if known else (), None)
+        claim = linked_claim(claim_id, mine)
         seconds = sum(t["seconds"] for t in mine)
         verdict = max((t["verdict"] for t in mine), key=SEVERITY.index)
         first = next(t for t in mine if t["verdict"] == verdict)
