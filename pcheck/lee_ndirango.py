@@ -206,6 +206,11 @@ def top_singular_value(W21, heads) -> np.ndarray:
     return np.linalg.svd(composite(W21, heads[0]), compute_uv=False)[:, 0]
 
 
+def top_two_singular_values(W21, heads) -> np.ndarray:
+    """Monitor: the two largest singular values of the first head's composite, ``(R, 2)``."""
+    return np.linalg.svd(composite(W21, heads[0]), compute_uv=False)[:, :2]
+
+
 def accuracy_monitor(X_test, y_test):
     """Monitor factory: test accuracy of head 0, ``mean_x [argmax (W32 W21 x) = y]`` per run,
     on shared inputs ``X_test (M, N1)`` and per-run labels ``y_test (R, M)``."""
@@ -240,6 +245,7 @@ class TATrajectories:
 
     times: np.ndarray
     sgd: np.ndarray        # (R, T) top singular value of the student
+    second: np.ndarray     # (R, T) its second singular value (eq. 3 assumes it is suppressed)
     paper: np.ndarray      # (R, T) their eq. (3)
     ray: np.ndarray        # (R, T) gradient flow on the TA ray, ds/dt = -2 s dL/ds
     s_hat: np.ndarray      # (R,) top singular value of the noisy teacher
@@ -267,11 +273,11 @@ def ta_experiment(rng: np.random.Generator, *, n_classes: int, n_in: int, n_data
         W32[r], W21[r] = ta_init(U, Vt.T, s0, rest, n_hidden)
         fixed.append((S[0], U[:, 0], X[r] @ Vt[0], y[r]))
     traj = sgd(W21, [W32], [Task(X, np.arange(seeds), y)], lr=lr, steps=steps, batch=batch, rng=rng,
-               monitor=top_singular_value, every=every)
-    times = np.arange(traj.shape[1]) * every * lr
+               monitor=top_two_singular_values, every=every)
+    times = np.arange(traj.shape[2]) * every * lr
     paper = np.array([integrate_ta(lambda s, f=f: ta_paper_force(s, f[0], f[1], f[2]), s0, times) for f in fixed])
     ray = np.array([integrate_ta(lambda s, f=f: ta_ray_force(s, f[1], f[2], f[3]), s0, times) for f in fixed])
-    return TATrajectories(times, traj, paper, ray, np.array([f[0] for f in fixed]))
+    return TATrajectories(times, traj[:, 0], traj[:, 1], paper, ray, np.array([f[0] for f in fixed]))
 
 
 def softmax_gain(s: float, u, g) -> float:

@@ -186,7 +186,8 @@ def test_claims_write_their_figures(tmp_path):
 def test_trajectory_figure_draws_three_curves_per_class_count():
     pytest.importorskip("matplotlib")
     times = np.linspace(0, 5, 6)
-    tr = ln.TATrajectories(times, np.ones((3, 6)), np.full((3, 6), 2.0), np.full((3, 6), 3.0), np.ones(3))
+    tr = ln.TATrajectories(times, np.ones((3, 6)), np.zeros((3, 6)), np.full((3, 6), 2.0), np.full((3, 6), 3.0),
+                           np.ones(3))
     ax = ln.trajectory_figure({"2 classes": tr, "20 classes": tr}).axes[0]
     assert ax.get_ylabel() == "top singular value s" and len(ax.lines) == 6
     assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == [
@@ -204,6 +205,8 @@ def test_ta_ode_refutation_reproduces(pcheck_context):
     assert ev.verdict == "refuted"
     for key in ("C=2, s0=1.0", "C=20, s0=1.0"):
         assert ev.details[key]["paper_ode_max_rel_dev"][1] > claims.TRACK_RTOL
+        start, end = ev.details[key]["second_singular_value_start_end"]
+        assert end > 2 * start  # the other singular values grow instead of being suppressed
     inv = ev.details["scale_invariance"]
     assert inv["sgd_diff"] <= RTOL_REORDER and inv["ode_gap"] / 2 > claims.TRACK_RTOL
 

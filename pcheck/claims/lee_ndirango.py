@@ -90,7 +90,9 @@ def check_ta_ode(ctx):
             details[key] = {"paper_ode_max_rel_dev": paper, "ta_ray_max_rel_dev": ray,
                             "s_final": {"sgd": float(traj.sgd[:, -1].mean()), "paper": float(traj.paper[:, -1].mean()),
                                         "ray": float(traj.ray[:, -1].mean())},
-                            "s_hat_mean": float(traj.s_hat.mean())}
+                            "s_hat_mean": float(traj.s_hat.mean()),
+                            "second_singular_value_start_end": [float(traj.second[:, 0].mean()),
+                                                                float(traj.second[:, -1].mean())]}
             worst = max(worst, paper[0])
             if paper[1] > TRACK_RTOL:
                 bad.append(f"{key}: max relative deviation {paper[0]:.3f} (95% CI {paper[1]:.3f}..{paper[2]:.3f}) "
