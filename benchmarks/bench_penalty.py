@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from pcheck import Stack, penalty
-from pcheck.penalty import _solve_7_conic, kink_program, penalty_cvxpy
+from pcheck.penalty import _solve_conic, hyperplane_program, penalty_cvxpy
 
 N, D_OUT, REPEATS = 1000, 8, 3
 
@@ -29,12 +29,12 @@ def best_time(fn, repeats=REPEATS):
 
 def main():
     stack = Stack.random(N, 1, D_OUT, rng=0)
-    prog = kink_program(stack)
+    prog = hyperplane_program(stack)
     penalty(Stack.random(5, 1, D_OUT, rng=1))  # imports and first calls outside the timing
     t_fast, result = best_time(lambda: penalty(stack))
-    t_conic, conic = best_time(lambda: _solve_7_conic(prog, None), repeats=1)
+    t_conic, conic = best_time(lambda: _solve_conic(prog, "7"), repeats=1)
     t_cvxpy, reference = best_time(lambda: penalty_cvxpy(prog, "7"), repeats=1)
-    print(f"n = {N}, d_out = {D_OUT}, kinks = {len(prog.p)}")
+    print(f"n = {N}, d_out = {D_OUT}, kinks = {len(prog.r)}")
     print(f"pcheck.penalty      : {t_fast:8.3f} s  P_7 in [{result.lower!r}, {result.upper!r}], gap {result.gap:.1e}")
     print(f"conic form forced   : {t_conic:8.3f} s  dual bound {conic[-1]!r}")
     print(f"cvxpy, naive        : {t_cvxpy:8.3f} s  value {reference!r}")

@@ -16,7 +16,7 @@ from ..costs import parameter_cost
 from ..ledger import Evidence, claim, property_check
 from ..measure import kinks
 from ..network import Stack
-from ..penalty import atom_cost, kink_program, penalty, savarese_value
+from ..penalty import atom_cost, hyperplane_program, penalty, savarese_value
 from ..rescaling import balance, l2_norm_sq
 from ..testing import RTOL_CERTIFIED
 
@@ -47,7 +47,7 @@ def assert_same(a, b, what: str) -> float:
 
 
 def one_d_stacks(**options):
-    """Stacks with ``d_in = 1`` and no skip connection (the certified case), all edge cases on."""
+    """Stacks with ``d_in = 1`` (unless ``d_in`` is given) and no skip connection, all edge cases on."""
     options = {"n": (0, 5), "d_in": 1, "d_out": (1, 3), "skip": False, **options}
     return pst.stacks(**options).filter(representable_kinks).filter(tame_magnitudes)
 
@@ -65,8 +65,8 @@ def tame_magnitudes(s: Stack) -> bool:
 
 
 def representable_kinks(s: Stack) -> bool:
-    """Kinks ``-b/v`` inside the float64 range (``penalty`` rejects the others)."""
-    v = s.V[:, 0]
+    """Hyperplane offsets ``-b/||v||`` inside the float64 range (``penalty`` rejects the others)."""
+    v = np.linalg.norm(s.V, axis=1)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         return bool(np.all(np.isfinite(s.b[v != 0] / v[v != 0])))
 
@@ -76,10 +76,10 @@ def representable_kinks(s: Stack) -> bool:
 
 @st.composite
 def stack_and_twins(draw):
-    """A 1D stack and its metamorphic twins: rescaled neurons, permuted neurons, one neuron split
+    """A stack (``d_in`` 1 or 2) and its metamorphic twins: rescaled neurons, permuted neurons, one neuron split
     into two parallel copies (``t w`` and ``(1 - t) w``, the second rescaled) and an added
     zero-mass neuron. All compute the same function."""
-    s = draw(one_d_stacks(n=(1, 5)))
+    s = draw(one_d_stacks(n=(1, 5), d_in=(1, 2)))
     n = s.n
     alpha = np.array(draw(st.lists(st.sampled_from([0.25, 0.5, 2.0, 3.0]), min_size=n, max_size=n)))
     rescaled = s.replace(V=s.V * alpha[:, None], b=s.b * alpha, W=s.W / alpha[None, :])
@@ -89,8 +89,9 @@ def stack_and_twins(draw):
     split = s.replace(V=np.vstack([s.V, r * s.V[k]]), b=np.append(s.b, r * s.b[k]),
                       W=np.hstack([s.W, ((1 - t) / r) * s.W[:, k:k + 1]]))
     split = split.replace(W=np.where(np.arange(n + 1)[None, :] == k, t * split.W, split.W))
-    v0, b0 = draw(pst.floats()), draw(pst.floats())
-    padded = s.replace(V=np.vstack([s.V, [[v0]]]), b=np.append(s.b, b0), W=np.hstack([s.W, np.zeros((s.d_out, 1))]))
+    v0 = [draw(pst.floats()) for _ in range(s.d_in)]
+    padded = s.replace(V=np.vstack([s.V, [v0]]), b=np.append(s.b, draw(pst.floats())),
+                       W=np.hstack([s.W, np.zeros((s.d_out, 1))]))
     variant = draw(st.sampled_from(["7", "8"]))
     return s, {"rescaled": rescaled, "permuted": permuted, "split": split, "zero-mass": padded}, variant
 
@@ -146,7 +147,7 @@ def penalty_equals_cost(s: Stack) -> float:
        statement="P_j(h_theta) <= R_j(theta) (parameter cost), with equality for eq. 7 when c = 0, no neuron has "
                  "v = 0 and the neurons' masses at each kink are positively parallel (condition (E)).")
 def check_upper_bound(ctx):
-    first = property_check(ctx, stack_and_variant(), penalty_below_cost, measure="relative excess",
+    first = property_check(ctx, stack_and_variant(d_in=(1, 2)), penalty_below_cost, measure="relative excess",
                            claim_id="htw.penalty.upper_bound")
     if first.verdict != "holds":
         return first
@@ -162,8 +163,8 @@ def check_upper_bound(ctx):
 
 @st.composite
 def two_stacks_and_weight(draw):
-    d_out = draw(st.integers(1, 3))
-    options = dict(n=(0, 4), d_out=d_out, scale=False)
+    d_out, d_in = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    options = dict(n=(0, 4), d_in=d_in, d_out=d_out, scale=False)
     s1, s2 = draw(one_d_stacks(**options)), draw(one_d_stacks(**options))
     t = draw(st.sampled_from([0.0, 0.25, 0.5, 0.9, 1.0]))
     scale = draw(st.sampled_from([0.5, 2.0, 10.0]))
@@ -266,10 +267,11 @@ def equality_iff_no_shared_kink(s: Stack) -> float:
     if strict == equal or 0 < sharing <= 4 * _slack(upper, joint.upper):
         return 0.0  # undecided within the certified gaps: not evidence either way
     if strict != shares_a_kink(s):
-        prog = kink_program(s)
+        prog = hyperplane_program(s)
         raise AssertionError(f"P_7(h) {'<' if strict else '='} sum_o P_7(h_o) ({joint.value!r} vs {upper!r}) "
                              f"but shares_a_kink = {shares_a_kink(s)}; h(x) = sum_p J_p (x - p)_+ + L x + C with "
-                             f"p = {prog.p.tolist()}, J = {prog.J.tolist()}, L = {prog.L.tolist()}, C = {prog.C.tolist()}")
+                             f"p = {prog.r.tolist()}, J = {prog.J.tolist()}, L = {prog.L[:, 0].tolist()}, "
+                             f"C = {prog.C.tolist()}")
     return 0.0
 
 
@@ -360,7 +362,7 @@ def factor2_identity(s: Stack) -> float:
                  "2 (atom part) + ||c||^2 = 4 P_7(h/2), attained by balance(2 * representation of h/2); "
                  "P_7(h) <= 4 P_7(h/2) <= 2 P_7(h).")
 def check_factor2(ctx):
-    return property_check(ctx, one_d_stacks(), factor2_identity, measure="relative excess",
+    return property_check(ctx, one_d_stacks(d_in=(1, 2)), factor2_identity, measure="relative excess",
                           claim_id="htw.penalty.factor2")
 
 
@@ -396,6 +398,16 @@ KNOWN_VALUES = (
      Stack(np.zeros((0, 1)), [], np.zeros((1, 0)), [0.0], [[1.0]]), "11", 1.0),
     ("P_12(x) = 1 (skip: min_a |a| + 2|1 - a| at a = 1)",
      Stack(np.zeros((0, 1)), [], np.zeros((1, 0)), [0.0], [[1.0]]), "12", 1.0),
+    ("P_7(x1 + x2) = 2 sqrt(2) (nuclear norm of [1 1 0])",
+     Stack([[1.0, 1.0], [-1.0, -1.0]], [0.0, 0.0], [[1.0, -1.0]], [0.0]), "7", 2 * float(np.sqrt(2))),
+    ("P_7((x1, x2)) = 4 (nuclear norm of [I 0])",
+     Stack([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]], np.zeros(4), [[1.0, -1.0, 0.0, 0.0],
+                                                                             [0.0, 0.0, 1.0, -1.0]], [0.0, 0.0]),
+     "7", 4.0),
+    ("P_7(relu(x1 + x2 - 1)) = ||(1, 1, -1)|| = sqrt(3)", Stack([[1.0, 1.0]], [-1.0], [[1.0]], [0.0]), "7",
+     float(np.sqrt(3))),
+    ("P_12(x through A = I_2) = 2 (min_a ||a||_* + 2 ||I - a||_* at a = I)",
+     Stack(np.zeros((0, 2)), [], np.zeros((2, 0)), [0.0, 0.0], np.eye(2)), "12", 2.0),
 )
 
 
@@ -447,7 +459,7 @@ def check_constant(ctx):
 def savarese_matches_p8(s: Stack) -> float:
     """Scalar output: the exact ``P_8`` (conic program) equals Savarese et al.'s closed form
     ``max(int |f''|, |f'(-inf) + f'(+inf)|)``."""
-    r, closed = penalty(s, "8"), savarese_value(kink_program(s))
+    r, closed = penalty(s, "8"), savarese_value(hyperplane_program(s))
     return max(assert_le(r.lower, closed, "P_8 vs Savarese"), assert_le(closed, r.upper, "Savarese vs P_8"))
 
 
