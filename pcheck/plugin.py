@@ -28,6 +28,7 @@ import math
 import os
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -95,7 +96,10 @@ def pcheck_context(request):
     from .ledger import Context
 
     report_dir = request.config.getoption("--pcheck-report")
-    return Context(profile=request.config._pcheck_profile, seed=0, report_dir=report_dir and os.path.abspath(report_dir))
+    if report_dir is not None:  # figures of checks go next to the report
+        report_dir = Path(report_dir).resolve()
+        report_dir.mkdir(parents=True, exist_ok=True)
+    return Context(profile=request.config._pcheck_profile, seed=0, report_dir=report_dir)
 
 
 SEVERITY = ("holds", "open", "refuted", "error")

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import strategies as st
 
 import pcheck
-from pcheck.ledger import instance_check, property_check
+from pcheck.ledger import Evidence, instance_check, property_check
 
 @pcheck.claim(LEDGER_ID)
 def test_linked_to_the_ledger():
@@ -32,8 +32,10 @@ def test_with_evidence(pcheck_context):
     instance_check(pcheck_context, [0.5, 2.0], lambda x: x, measure="n/10")
 
 @pcheck.claim("user.evidence")
-def test_second_test_of_the_same_claim():
-    pass
+def test_second_test_of_the_same_claim(pcheck_context):
+    figure = pcheck_context.report_dir / "user-figure.svg"
+    figure.write_text("<svg/>")
+    pcheck_context.record(Evidence("holds", 1, 0.0, "n/10", figures=[figure]))
 
 @pcheck.claim("user.error")
 def test_raises():
@@ -88,10 +90,11 @@ def test_report_of_a_user_suite(suite):
     assert claims["user.sum"]["reproduce"] == "pytest 'test_user.py::test_assertion_refutes'"
     assert claims["user.sum"]["statement"] == "0.1 + 0.2 == 0.3 in floating point."
     evidence = claims["user.evidence"]
-    # property_check saw at most the 11 integers 0..10 (worst n/10 = 1.0), instance_check 2 instances,
-    # the second test recorded no evidence and counts as one example
+    # property_check saw at most the 11 integers 0..10 (worst n/10 = 1.0), instance_check 2 instances
+    # (worst 2.0), the second test recorded one example with a figure
     assert evidence["verdict"] == "holds" and 1 + 2 + 1 <= evidence["examples"] <= 11 + 2 + 1
-    assert (evidence["residual"], evidence["measure"]) == (2.0, "n/10")
+    assert (evidence["residual"], evidence["measure"], evidence["figures"]) == (2.0, "n/10", ["user-figure.svg"])
+    assert (pytester.path / "out" / "user-figure.svg").read_text() == "<svg/>"
     assert [t["nodeid"] for t in evidence["details"]["tests"]] == [
         "test_user.py::test_with_evidence", "test_user.py::test_second_test_of_the_same_claim"]
     assert (claims["user.error"]["verdict"], claims["user.error"]["as_expected"]) == ("error", False)
