@@ -85,9 +85,19 @@ def test_bad_task_options_are_rejected(bad, exc):
 
 
 @pytest.mark.slow
-def test_joint_training_learns_a_periodic_representation_and_helps_the_poor_task():
-    tasks, result = claims.appendix_b_run(0)
-    assert result.joint_periodicity <= claims.PERIODIC_DEFECT_MAX
-    assert np.all(result.joint_error <= claims.BENEFIT_RATIO_MAX * result.alone_error)
+def test_joint_training_helps_the_poor_task(pcheck_context):
+    ev = claims.check_appendix_b_benefit(pcheck_context)
+    assert ev.verdict == "holds", ev.details
     # the alone fit of a task seen on one period only has no reason to be periodic
+    tasks, result = claims.appendix_b_run(pcheck_context.seed)
     assert np.all(result.alone_periodicity > claims.PERIODIC_DEFECT_MAX)
+
+
+@pytest.mark.slow
+def test_representation_is_periodic_but_not_always_with_the_task_period(pcheck_context):
+    assert claims.check_appendix_b_periodic(pcheck_context).verdict == "holds"
+    # finding: on seed 2 the network learns H of period 2P and h_3 folds it (see htw-appendix-b.md)
+    tasks, fit = claims.appendix_b_run(2, alone=False)
+    from pcheck.appendix_b import periodicity_defect
+    assert periodicity_defect(fit.network, 1.0, 0.0, 3.0) > 1.0
+    assert periodicity_defect(fit.network, 2.0, 0.0, 3.0) <= claims.PERIODIC_DEFECT_MAX
