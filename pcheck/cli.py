@@ -108,8 +108,11 @@ def finish(outcomes, args, command: str, started: datetime, seconds: float) -> i
     print_table(outcomes)
     sys.stdout.flush()  # the table before the stderr lines that follow it
     if not args.no_report:
-        write_report(outcomes, args.report, command=command, profile=args.profile, seed=args.seed, seconds=seconds,
-                     started=started)
+        report = write_report(outcomes, args.report, command=command, profile=args.profile, seed=args.seed,
+                              seconds=seconds, started=started)
+        for c in report["changes"]:
+            print(f"changed since the previous report: {c['id']}: {c['before'] or 'new'} -> {c['after']}",
+                  file=sys.stderr)
         print(f"report: {Path(args.report) / 'report.md'}, {Path(args.report) / 'report.json'}", file=sys.stderr)
     print(f"{sum(o.as_expected for o in outcomes)} of {len(outcomes)} as expected in {seconds:.1f}s", file=sys.stderr)
     return 0 if all(o.as_expected for o in outcomes) else 1

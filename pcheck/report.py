@@ -15,6 +15,9 @@ the version, new keys do not)::
       "environment": {"python": str, "platform": str, "numba_jit": bool},
       "summary": {"claims": int, "as_expected": int, "differing": [claim id, ...],
                   "verdicts": {"holds": int, "refuted": int, "open": int, "error": int}},
+      "previous_started_utc": str | null,     # the report this run replaced in the same directory
+      "changes": [{"id": str, "before": verdict | null, "after": verdict}, ...],
+                                              # verdicts that differ from that report's (null: new claim)
       "claims": [{
         "id": str, "statement": str, "source": str, "variants": [str, ...],
         "note": str | null,                   # file name in proofs_notes/
@@ -125,8 +128,9 @@ def relative_path(path, directory: Path | None) -> str:
 
 
 def build_report(outcomes, *, command: str, profile: str, seed, seconds: float, started: datetime | None = None,
-                 directory: Path | None = None) -> dict:
-    """The ``report.json`` document (see the module docstring for the schema)."""
+                 directory: Path | None = None, previous: dict | None = None) -> dict:
+    """The ``report.json`` document (see the module docstring for the schema); ``previous``
+    is the report this one replaces (its verdicts give ``changes``)."""
     from numba import config as numba_config
 
     from . import __version__
@@ -143,8 +147,30 @@ def build_report(outcomes, *, command: str, profile: str, seed, seconds: float, 
                         "numba_jit": not numba_config.DISABLE_JIT},
         "summary": {"claims": len(outcomes), "as_expected": sum(o.as_expected for o in outcomes),
                     "differing": [o.claim.id for o in outcomes if not o.as_expected], "verdicts": verdicts},
+        "previous_started_utc": None if previous is None else previous["started_utc"],
+        "changes": verdict_changes(previous, outcomes),
         "claims": [claim_record(o, directory) for o in outcomes],
     }
+
+
+def verdict_changes(previous: dict | None, outcomes) -> list[dict]:
+    """The claims of this run whose verdict differs from ``previous``'s (``before`` is None
+    for a claim that report did not have); none without a previous report."""
+    if previous is None:
+        return []
+    before = {c["id"]: c["verdict"] for c in previous["claims"]}
+    return [{"id": o.claim.id, "before": before.get(o.claim.id), "after": o.verdict}
+            for o in outcomes if before.get(o.claim.id) != o.verdict]
+
+
+def previous_report(directory: Path, command: str) -> dict | None:
+    """The ``report.json`` of the same command already in ``directory``, if it has this schema version."""
+    try:
+        report = json.loads((Path(directory) / "report.json").read_text())
+    except (OSError, ValueError):
+        return None
+    same = isinstance(report, dict) and report.get("schema_version") == SCHEMA_VERSION and report.get("command") == command
+    return report if same else None
 
 
 def markdown(report: dict) -> str:
@@ -164,6 +190,9 @@ def markdown(report: dict) -> str:
         residual = "-" if c["residual"] in (None, "nan") else f"{fmt(c['residual'])} ({c['measure']})"
         examples = "-" if c["examples"] is None else c["examples"]
         lines.append(f"| `{c['id']}` | {verdict} | {c['expected']} | {examples} | {cell(residual)} | {c['seconds']:.2f} s |")
+    if report["changes"]:
+        lines += ["", f"Changed since the previous report (started {report['previous_started_utc']}):", ""]
+        lines += [f"- `{c['id']}`: {c['before'] or 'new'} -> {c['after']}" for c in report["changes"]]
     for c in report["claims"]:
         lines += claim_section(c)
     return "\n".join(lines) + "\n"
@@ -206,11 +235,12 @@ def claim_section(c: dict) -> list[str]:
 
 
 def write_report(outcomes, directory, **meta) -> dict:
-    """Write ``report.json`` and ``report.md`` into ``directory`` (created if needed) and
-    return the report; ``meta`` are the keywords of :func:`build_report`."""
+    """Write ``report.json`` and ``report.md`` into ``directory`` (created if needed),
+    comparing with the report of the same command found there, and return the report;
+    ``meta`` are the keywords of :func:`build_report`."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    report = build_report(outcomes, directory=directory, **meta)
+    report = build_report(outcomes, directory=directory, previous=previous_report(directory, meta["command"]), **meta)
     (directory / "report.json").write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
     (directory / "report.md").write_text(markdown(report))
     return report

@@ -15,7 +15,7 @@ from pcheck.report import SCHEMA_VERSION, json_safe, markdown, notes_index, link
 #: The documented schema (pcheck/report.py docstring): key -> allowed JSON types.
 TOP = {"schema_version": int, "tool": str, "pcheck_version": str, "command": str, "profile": str,
        "seed": (int, type(None)), "started_utc": str, "seconds": float, "environment": dict, "summary": dict,
-       "claims": list}
+       "previous_started_utc": (str, type(None)), "changes": list, "claims": list}
 ENVIRONMENT = {"python": str, "platform": str, "numba_jit": bool}
 SUMMARY = {"claims": int, "as_expected": int, "differing": list, "verdicts": dict}
 CLAIM = {"id": str, "statement": str, "source": str, "variants": list, "note": (str, type(None)), "expected": str,
@@ -67,6 +67,24 @@ def test_report_json_follows_the_documented_schema(tmp_path):
     assert (c["verdict"], c["examples"], c["residual"], c["error"]) == ("error", None, None,
                                                                          "ZeroDivisionError: division by zero")
     assert (d["residual"], d["as_expected"]) == ("inf", False)
+    assert (report["previous_started_utc"], report["changes"]) == (None, [])
+
+
+def test_a_second_report_lists_the_changed_verdicts(tmp_path):
+    first = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    write_report(outcomes(tmp_path), tmp_path, command="verify", profile="dev", seed=0, seconds=1.0, started=first)
+    now = outcomes(tmp_path)[:2] + [Outcome(claim("c.error"), Evidence("holds", 1, 0.0, "none"), 0.1),
+                                     Outcome(claim("e.new"), Evidence("open", 1, 0.0, "none"), 0.1)]
+    report = write_report(now, tmp_path, command="verify", profile="dev", seed=0, seconds=1.0)
+    assert report["previous_started_utc"] == "2026-01-02T03:04:05Z"
+    assert report["changes"] == [{"id": "c.error", "before": "error", "after": "holds"},
+                                 {"id": "e.new", "before": None, "after": "open"}]
+    assert json.loads((tmp_path / "report.json").read_text())["changes"] == report["changes"]
+    md = (tmp_path / "report.md").read_text()
+    assert "Changed since the previous report (started 2026-01-02T03:04:05Z):\n\n- `c.error`: error -> holds\n" \
+           "- `e.new`: new -> open\n" in md
+    other = write_report(now, tmp_path, command="sweep", profile="dev", seed=0, seconds=1.0)
+    assert (other["previous_started_utc"], other["changes"]) == (None, [])  # another command: no comparison
 
 
 def test_report_md_has_the_table_and_the_findings(tmp_path):
