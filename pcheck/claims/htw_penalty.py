@@ -184,7 +184,8 @@ def convex_and_homogeneous(example) -> float:
     return excess
 
 
-@claim("htw.penalty.convexity", source=f"{HTW}, eq. (5), (7), (8)", note="htw-penalty-convexity.md", variants=("7", "8"),
+@claim("htw.penalty.convexity", source=f"{HTW}, eq. (5), (7), (8)", note="htw-penalty-convexity.md",
+       variants=("7", "8"),
        statement="P_j is convex: P(t h1 + (1-t) h2) <= t P(h1) + (1-t) P(h2); P_8 is positively homogeneous; hence "
                  "L(f) + lambda P(f) (problem (5), one stack) is convex.")
 def check_convexity(ctx):
@@ -413,14 +414,14 @@ KNOWN_VALUES = (
 
 def check_known(name: str, s: Stack, variant: str, expected: float) -> float:
     r = penalty(s, variant)
-    excess = max(assert_le(r.lower, expected, name), assert_le(expected, r.upper, name))
-    return excess
+    return max(assert_le(r.lower, expected, name), assert_le(expected, r.upper, name))
 
 
 @claim("htw.penalty.known_values", source=f"{HTW}, eq. (7)-(9), (11), (12); MATH.md convention 3",
        note="htw-penalty-known-values.md", variants=("7", "8", "9", "11", "12"),
        statement="P_7(0) = 0, P_7(|x|) = P_7(x) = 2, P_7(a x) = 2||a||, P_7(t) = ||t||^2 for ||t|| <= 1/2, "
-                 "P_8(x) = P_8(|x|) = 2, P_11(x) = P_12(x) = 1, each inside the certified interval.")
+                 "P_8(x) = P_8(|x|) = 2, P_11(x) = P_12(x) = 1, and in d_in = 2 P_7(x1 + x2) = 2 sqrt 2, "
+                 "P_7((x1, x2)) = 4, each inside the certified interval.")
 def check_known_values(ctx):
     worst = 0.0
     rows = KNOWN_VALUES
