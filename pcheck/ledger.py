@@ -153,6 +153,7 @@ BUILTIN_MODULES = (
     "pcheck.claims.htw_rescaling",
     "pcheck.claims.htw_penalty",
     "pcheck.claims.htw_multitask",
+    "pcheck.claims.shenouda",
     "pcheck.claims.lee_ndirango",
 )
 

@@ -158,6 +158,7 @@ def benefit_figure(curves, out_dir, *, xlabel: str, name: str, caption: str) -> 
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, (x, alone, joint) in curves.items():
         ax.plot(x, np.asarray(joint) / np.asarray(alone), marker="o", label=label)
+    ax.set_title("data-poor task: joint vs alone", fontsize=10)
     ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test error joint / alone (data-poor task)")
@@ -165,7 +166,7 @@ def benefit_figure(curves, out_dir, *, xlabel: str, name: str, caption: str) -> 
     return _save(fig, Path(out_dir) / f"{name}.png", caption)
 
 
-FIGURES = ("appendix-b",)
+FIGURES = ("appendix-b", "multitask-benefit")
 
 
 def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
@@ -176,15 +177,39 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def plot_command(args) -> int:
-    """``pcheck plot appendix-b``: train the Appendix B network (joint and alone), draw the
-    panels into ``--out`` and print each file with its caption."""
-    from .appendix_b import APPENDIX_B_DEFAULTS, joint_vs_separate, periodic_tasks
+    """``pcheck plot appendix-b``: train the Appendix B network (joint and alone) and draw its
+    panels; ``pcheck plot multitask-benefit``: the benefit curves of the three models. The
+    figures go into ``--out``; each file is printed with its caption."""
+    if args.figure == "appendix-b":
+        from .appendix_b import APPENDIX_B_DEFAULTS, joint_vs_separate, periodic_tasks
 
-    tasks = periodic_tasks(rng=args.seed)
-    result = joint_vs_separate(tasks, rng=args.seed, **APPENDIX_B_DEFAULTS)
-    for fig in appendix_b_figures(result, tasks, args.out):
+        tasks = periodic_tasks(rng=args.seed)
+        result = joint_vs_separate(tasks, rng=args.seed, **APPENDIX_B_DEFAULTS)
+        figures = appendix_b_figures(result, tasks, args.out)
+    else:
+        figures = [multitask_benefit_figure(args.out, seed=args.seed)]
+    for fig in figures:
         print(f"{fig.path}\n  {fig.caption}")
     return 0
+
+
+def multitask_benefit_figure(out_dir, *, seed: int = 0, relatedness=(0.0, 0.25, 0.5, 0.75, 1.0), seeds: int = 5):
+    """Test error of the data-poor task, joint / alone, against task relatedness, for the
+    function-space solution, random features and the NNGP (``pcheck.claims.htw_multitask``'s
+    benefit family and lam)."""
+    from .claims.htw_multitask import BENEFIT_FAMILY, BENEFIT_LAM
+    from .multitask import MODELS, benefit_curve
+
+    curves = {m.replace("_", " "): benefit_curve(m, BENEFIT_LAM, relatedness=relatedness,
+                                                 seeds=tuple(range(seed, seed + seeds)), **BENEFIT_FAMILY)
+              for m in MODELS}
+    numbers = "; ".join(f"{m}: {np.round(j / a, 3).tolist()}" for m, (_, a, j) in curves.items())
+    caption = (f"Multi-task benefit (HTW section 4): held-out RMS error of a noisy task (label noise "
+               f"{BENEFIT_FAMILY['poor_noise']}, others {BENEFIT_FAMILY['noise']}) fitted jointly with "
+               f"{BENEFIT_FAMILY['tasks'] - 1} tasks sharing its kinks to a degree rho, over fitted alone, mean of "
+               f"{seeds} seeds, lam = {BENEFIT_LAM}. Ratios at rho = {list(relatedness)}: {numbers}.")
+    return benefit_figure(curves, out_dir, xlabel="task relatedness rho (shared kink positions)",
+                          name="multitask_benefit", caption=caption)
 
 
 def plot_main(argv=None) -> int:

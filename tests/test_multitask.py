@@ -54,3 +54,69 @@ def test_bad_family_options_are_rejected(bad):
 def test_unknown_model_is_rejected():
     with pytest.raises(ValueError, match="model"):
         benefit(kink_tasks(rng=0), "svm", 0.1)
+
+
+# ----------------------------------------------------------------------------- coupled side
+
+from hypothesis import given, settings  # noqa: E402
+
+from pcheck.claims import htw_multitask as claims  # noqa: E402
+from pcheck.claims import shenouda  # noqa: E402
+
+
+@settings(max_examples=5)
+@given(claims.coupled_problems())
+def test_joint_vs_separate_certified_and_exact_criterion(problem):
+    claims.joint_vs_separate_exact(problem)
+
+
+def test_joint_equals_separate_when_a_task_is_zero():
+    # the zero task's separate dual is 0, so the stacked duals are jointly feasible: equality
+    X = np.array([[-1.0], [-0.25], [0.5], [1.0]])
+    Y = np.column_stack([[1.0, -1.0, 0.5, 2.0], np.zeros(4)])
+    joint, alone = claims.separate_and_joint(X, Y, 0.2, "7")
+    crit, own = claims.joint_equals_separate_criterion(X, Y, 0.2, "7", alone)
+    assert crit <= own + claims.CRIT_SLACK
+    sep_hi, sep_lo = sum(a.objective for a in alone), sum(a.lower_bound for a in alone)
+    assert sep_lo - 1e-9 * sep_hi <= joint.objective and joint.lower_bound <= sep_hi * (1 + 1e-9)
+
+
+def test_generic_tasks_couple_strictly():
+    X = np.array([[-1.0], [-0.25], [0.5], [1.0]])
+    Y = np.array([[1.0, 0.0], [-1.0, 1.0], [0.5, -1.0], [2.0, 0.5]])
+    for variant in ("7", "8"):
+        joint, alone = claims.separate_and_joint(X, Y, 0.2, variant)
+        crit, own = claims.joint_equals_separate_criterion(X, Y, 0.2, variant, alone)
+        assert crit > own + claims.CRIT_MARGIN
+        assert joint.objective < sum(a.lower_bound for a in alone)
+
+
+def test_ledger_coupled_claims_hold(pcheck_context):
+    for check in (claims.check_kink_alignment, claims.check_multitask_benefit):
+        ev = check(pcheck_context)
+        assert ev.verdict == "holds", (ev.counterexample, ev.details)
+
+
+def test_single_task_has_two_certified_minimizers():
+    X, Y, lam = shenouda.convex_single_task()
+    fit, merge = shenouda.second_minimizer(X, Y, lam, "8")
+    assert merge is not None and merge.distance > 0.01
+    assert merge.objective <= fit.lower_bound + 1e-9 * fit.objective + (fit.objective - fit.lower_bound)
+
+
+def test_exceptional_set_both_sides(pcheck_context):
+    ev = shenouda.check_multitask_unique(pcheck_context)
+    assert ev.verdict == "holds", ev.counterexample
+    assert ev.residual > 0  # every merge of generic tasks strictly raises the objective
+    assert ev.details["exceptional_distance"] > 0.01  # Y_2 = 2 Y_1: a second minimizer
+
+
+def test_multitask_fits_are_connect_the_dots(pcheck_context):
+    for check in (shenouda.check_multitask_ctd, shenouda.check_multitask_ctd_penalized):
+        ev = check(pcheck_context)
+        assert ev.verdict == "holds", ev.counterexample
+
+
+def test_penalized_bias_moves_kinks_off_the_data():
+    ev = shenouda.check_penalized_bias(None)
+    assert ev.verdict == "holds" and ev.residual > shenouda.KINK_TOL

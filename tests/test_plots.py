@@ -58,3 +58,12 @@ def test_cli_plot_appendix_b(tmp_path, monkeypatch, capsys):
     assert out.count(".png") == 4 and "periodicity defect" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["appendix_b_stack1.png", "appendix_b_stack2.png", "appendix_b_tasks.png", "appendix_b_joint_vs_alone.png"])
+
+
+def test_multitask_benefit_figure(tmp_path):
+    from pcheck.plots import multitask_benefit_figure
+
+    fig = multitask_benefit_figure(tmp_path, relatedness=(0.0, 1.0), seeds=1)
+    assert_figure(fig, panels=1)
+    assert fig.labels[0][0] == "task relatedness rho (shared kink positions)"
+    assert "random features: [1.0, 1.0]" in fig.caption and "function space" in fig.caption
