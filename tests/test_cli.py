@@ -10,6 +10,7 @@ import pcheck
 from pcheck import ledger
 from pcheck.cli import build_parser, main
 from pcheck.ledger import REGISTRY, Evidence, instance_check
+from pcheck.report import notes_index
 
 
 def fails_at_three(x):
@@ -140,3 +141,13 @@ def test_a_claims_module_that_fails_to_import_is_a_differing_verdict(tmp_path, m
     assert "zz.cli.holds" in out
     with pytest.raises(ModuleNotFoundError):
         ledger.load_claims()
+
+
+def test_notes_index_writes_and_checks(tmp_path, monkeypatch):
+    monkeypatch.setattr("pcheck.cli.notes_dir", lambda: tmp_path)
+    assert main(["notes-index", "--check"]) == 1  # no index yet
+    assert main(["notes-index"]) == 0
+    assert (tmp_path / "README.md").read_text() == notes_index(ledger.load_claims().values())
+    assert main(["notes-index", "--check"]) == 0
+    (tmp_path / "README.md").write_text("edited by hand\n")
+    assert main(["notes-index", "--check"]) == 1
