@@ -101,7 +101,11 @@ def map_instances(evaluate: Callable, instances: list[dict], *, scheduler: str |
     instances = list(instances)
     if serial:
         return [evaluate_instance(evaluate, i, x) for i, x in enumerate(instances)]
-    from dask.distributed import Client, LocalCluster
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ImportError("sweeps on a cluster need dask.distributed: pip install 'pcheck[sweep]' "
+                          "(or run serially)") from exc
 
     if scheduler is not None:
         with Client(scheduler) as client:

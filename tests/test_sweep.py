@@ -2,6 +2,7 @@
 and raising instances become the sweep's verdict; ``pcheck sweep`` writes the report."""
 
 import json
+import sys
 
 import pytest
 
@@ -93,3 +94,10 @@ def test_pcheck_sweep_writes_the_verify_report(tmp_path, capsys):
     first = entry["details"]["instances"][0]
     assert f"| 0 | 1 | 1 | 1 | -1 | 2 | holds | {first['residual']:.6g} | - |" in md
     assert main(["sweep", "no.such.sweep", "--report", str(tmp_path)]) == 2
+
+
+def test_without_dask_the_error_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    with pytest.raises(ImportError, match="pcheck\\[sweep\\]"):
+        map_instances(below_one, [{"x": 0.25}])
+    assert map_instances(below_one, [{"x": 0.25}], serial=True)[0]["verdict"] == "holds"
