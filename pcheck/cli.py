@@ -158,8 +158,12 @@ def sweep(args) -> int:
     outcomes = []
     for i, s in enumerate(chosen, 1):
         print(f"[{i}/{len(chosen)}] {s.id}: {len(s.grid(ctx))} instances on {where} ...", file=sys.stderr, flush=True)
-        outcomes.append(run_sweep(s, ctx, scheduler=args.scheduler, workers=args.workers, processes=not args.threads,
-                                  serial=args.serial))
+        try:
+            outcomes.append(run_sweep(s, ctx, scheduler=args.scheduler, workers=args.workers,
+                                      processes=not args.threads, serial=args.serial))
+        except ImportError as exc:
+            print(f"pcheck sweep: {exc}", file=sys.stderr)
+            return 2
         progress(i, len(chosen), outcomes[-1])
     return finish(outcomes, args, "sweep", started, time.perf_counter() - start)
 

@@ -101,3 +101,4 @@ def test_without_dask_the_error_names_the_extra(monkeypatch):
     with pytest.raises(ImportError, match="pcheck\\[sweep\\]"):
         map_instances(below_one, [{"x": 0.25}])
     assert map_instances(below_one, [{"x": 0.25}], serial=True)[0]["verdict"] == "holds"
+    assert main(["sweep", "--no-report"]) == 2
