@@ -6,6 +6,7 @@ The public API is re-exported here; ``pcheck.strategies`` (Hypothesis strategies
 """
 
 from .costs import g, network_cost, parameter_cost
+from .evaluate1d import PiecewiseAffine, evaluate_1d, piecewise_affine
 from .function_space import FunctionSpaceFit, fit_function_space
 from .gp import fit_gp, nngp_kernel
 from .ledger import Evidence, claim
@@ -21,6 +22,7 @@ __all__ = [
     "Stack", "Network",
     "rescale", "balance", "balanced_norm_sq", "l2_norm_sq",
     "Atoms", "Kinks", "atoms", "kinks", "smoothed_second_derivative", "hessian_pairing",
+    "evaluate_1d", "piecewise_affine", "PiecewiseAffine",
     "g", "parameter_cost", "network_cost",
     "penalty", "Penalty",
     "fit_random_features", "nngp_kernel", "fit_gp",

@@ -31,11 +31,11 @@ from . import kernels
 from ._validate import as_array
 
 #: ``Stack.__call__`` uses the sorted evaluation for ``d_in = 1`` when
-#: ``n B / (n + B) > SORTED_MIN_RATIO``: the dense kernel costs ~0.3 ns per
-#: neuron-sample pair (``n B``), the sorted one ~300 ns per kink or point (``n + B``:
-#: sorting, binary search, table look-ups), measured on the development machine
-#: (benchmarks/crossover_1d.py prints both sides).
-SORTED_MIN_RATIO = 1000.0
+#: ``n B / (n + B) > SORTED_MIN_RATIO``: on the development machine the dense kernel
+#: cost ~1.5 ns per neuron-sample pair (``n B``), the sorted one ~400 ns per kink or
+#: point (``n + B``: sorting, binary search, table look-ups); benchmarks/crossover_1d.py
+#: prints both sides on a grid of ``(n, B)``.
+SORTED_MIN_RATIO = 300.0
 
 
 def prefers_sorted(n: int, B: int) -> bool:

@@ -15,6 +15,10 @@ from numba import njit, prange
 #: 128 to 1024 measured within noise of each other (benchmarks/README.md).
 BLOCK = 256
 
+#: below this many multiply-adds ``n B (d_in + d_out)`` (~50 microseconds on one core)
+#: the forward pass runs on one thread (``stack_forward_T_serial``)
+PARALLEL_MIN_WORK = 200_000
+
 #: neurons per register tile: 4 neurons x 4 input features (16 weights) plus 4 input and
 #: 4 pre-activation vectors fit the 32 vector registers, so each loaded input vector
 #: feeds 4 neurons and each stored pre-activation vector carries 4 products.
@@ -27,29 +31,42 @@ def stack_forward_T(V, b, W, XT, outT):
 
     ``XT`` is ``(d_in, B)`` and ``outT`` is ``(d_out, B)``: samples run along the
     contiguous axis, so every inner loop is a branch-free vector loop over a block of
-    ``BLOCK`` samples. Parallel over sample blocks; neurons go in tiles of ``NT``
-    (``_hidden_tile``, ``_output_tile``), the remainder one by one. The hidden
+    ``BLOCK`` samples (``_forward_block``). Parallel over sample blocks. The hidden
     ``(B, n)`` matrix is never formed: each block holds ``NT`` pre-activation rows and
     its ``d_out`` output rows.
     """
+    n_blocks = (XT.shape[1] + BLOCK - 1) // BLOCK
+    for blk in prange(n_blocks):
+        _forward_block(V, b, W, XT, outT, blk)
+
+
+@njit(cache=True)
+def stack_forward_T_serial(V, b, W, XT, outT):
+    """:func:`stack_forward_T` on one thread: for small batches, where waking the thread
+    pool costs more than the work (and far more on a loaded machine)."""
+    for blk in range((XT.shape[1] + BLOCK - 1) // BLOCK):
+        _forward_block(V, b, W, XT, outT, blk)
+
+
+@njit(cache=True)
+def _forward_block(V, b, W, XT, outT, blk):
+    """Samples ``blk * BLOCK`` to the block's end: neurons in tiles of ``NT``
+    (``_hidden_tile``, ``_output_tile``), the remainder one by one."""
     n = V.shape[0]
     d_out = W.shape[0]
-    B = XT.shape[1]
     n_tiled = n - n % NT
-    n_blocks = (B + BLOCK - 1) // BLOCK
-    for blk in prange(n_blocks):
-        j0 = blk * BLOCK
-        j1 = min(B, j0 + BLOCK)
-        z = np.empty((NT, j1 - j0))
-        acc = np.zeros((d_out, j1 - j0))
-        for k0 in range(0, n_tiled, NT):
-            _hidden_tile(V, b, XT, j0, j1, k0, z)
-            _output_tile(W, k0, z, acc)
-        for k in range(n_tiled, n):
-            _hidden_one(V, b, XT, j0, j1, k, z[0])
-            _output_one(W, k, z[0], acc)
-        for o in range(d_out):
-            outT[o, j0:j1] += acc[o]
+    j0 = blk * BLOCK
+    j1 = min(XT.shape[1], j0 + BLOCK)
+    z = np.empty((NT, j1 - j0))
+    acc = np.zeros((d_out, j1 - j0))
+    for k0 in range(0, n_tiled, NT):
+        _hidden_tile(V, b, XT, j0, j1, k0, z)
+        _output_tile(W, k0, z, acc)
+    for k in range(n_tiled, n):
+        _hidden_one(V, b, XT, j0, j1, k, z[0])
+        _output_one(W, k, z[0], acc)
+    for o in range(d_out):
+        outT[o, j0:j1] += acc[o]
 
 
 @njit(cache=True)
@@ -198,6 +215,7 @@ def warm_up() -> None:
     Called once per test session by the pytest plugin; a new kernel adds its call here."""
     V, b, W = np.ones((1, 1)), np.zeros(1), np.ones((1, 1))
     stack_forward_T(V, b, W, np.ones((1, 2)), np.zeros((1, 2)))
+    stack_forward_T_serial(V, b, W, np.ones((1, 2)), np.zeros((1, 2)))
     merge_sorted_positions(np.zeros(2), np.ones((2, 1)), 1e-12)
     compensated_cumsum(np.ones((2, 1)), np.zeros((3, 1)))
     gaussian_smoothed_second_derivative(np.zeros(1), np.ones((1, 1)), np.zeros(2), 1.0, np.zeros((2, 1)))

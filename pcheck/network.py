@@ -86,9 +86,14 @@ class Stack:
     def _forward(self, X: np.ndarray) -> np.ndarray:
         if self.d_in == 1 and evaluate1d.prefers_sorted(self.n, X.shape[0]):
             return evaluate1d.piecewise_affine(self)._evaluate(np.ascontiguousarray(X[:, 0]))
+        return self._dense_forward(X)
+
+    def _dense_forward(self, X: np.ndarray) -> np.ndarray:
         outT = np.repeat(self.c[:, None], X.shape[0], axis=1)
         XT = np.ascontiguousarray(X.T)
-        kernels.stack_forward_T(self.V, self.b, self.W, XT, outT)
+        B = X.shape[0]  # one block, or too little work, is faster on one thread
+        parallel = B > kernels.BLOCK and self.n * B * (self.d_in + self.d_out) >= kernels.PARALLEL_MIN_WORK
+        (kernels.stack_forward_T if parallel else kernels.stack_forward_T_serial)(self.V, self.b, self.W, XT, outT)
         out = outT.T
         if self.A is not None:
             out = out + X @ self.A.T

@@ -21,10 +21,10 @@ JIT = os.environ.get("NUMBA_DISABLE_JIT", "0") in ("", "0")
 EPS = np.finfo(float).eps
 
 
-def dense_forward(s, X):
+def dense_forward(s, X, kernel=kernels.stack_forward_T):
     """The kernel's result for ``X (B, d_in)`` as ``(B, d_out)``, without ``c`` and ``A``."""
     outT = np.zeros((s.d_out, X.shape[0]))
-    kernels.stack_forward_T(s.V, s.b, s.W, np.ascontiguousarray(X.T), outT)
+    kernel(s.V, s.b, s.W, np.ascontiguousarray(X.T), outT)
     return outT.T
 
 
@@ -38,11 +38,12 @@ def tiled_stacks_and_inputs(draw):
     return s, X * draw(pst.scales(min_exp=-3, max_exp=3))
 
 
-@given(tiled_stacks_and_inputs())
-def test_forward_kernel_matches_numpy(example):
+@pytest.mark.parametrize("kernel", [kernels.stack_forward_T, kernels.stack_forward_T_serial])
+@given(example=tiled_stacks_and_inputs())
+def test_forward_kernel_matches_numpy(kernel, example):
     s, X = example
     expected = np.maximum(X @ s.V.T + s.b, 0.0) @ s.W.T
-    assert_close_scaled(dense_forward(s, X), expected, output_scale(s, X), what="stack_forward_T")
+    assert_close_scaled(dense_forward(s, X, kernel), expected, output_scale(s, X), what=kernel.__name__)
 
 
 def test_forward_kernel_accumulates_into_outT():
