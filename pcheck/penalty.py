@@ -60,6 +60,19 @@ DUAL_MARGIN = 1e-10
 FAST_PATH_GAP = 1e-10
 
 
+#: Polished candidates whose costs differ by less than this (relative) count as tied.
+#: Reason: the costs are sums of a few hundred rounded terms (~1e-14 relative at most), far
+#: below the certified gap 1e-9; a tie is resolved towards the snapped candidate.
+POLISH_TIE = 1e-12
+
+#: Shares within this relative distance of 0 or of the full mass are snapped to it before the
+#: representation is built. Reason: at a degenerate optimum (a dual constraint active at the
+#: same time, e.g. ``||mu|| = 1``) Clarabel's primal shares stay off the cone boundary by up to
+#: about sqrt(SOLVER_TOL) = 1e-6, and their residual affine part would otherwise be carried by
+#: noise pairs; the snapped candidate is kept only if it is as cheap (``_polish``).
+SNAP_RTOL = 1e-6
+
+
 @dataclass(frozen=True)
 class Penalty:
     """Exact ``P_j`` of a stack's function with its certificate.
@@ -428,20 +441,33 @@ def representation(prog: HyperplaneProgram, beta, c, e, a, *, variant: str = "7"
     return Stack(V, b, W.reshape(prog.d_out, -1), c, a if skip else None)
 
 
+def snap_split(prog: HyperplaneProgram, beta: np.ndarray) -> np.ndarray:
+    """``beta`` with each share within ``SNAP_RTOL ||J_H||`` of ``0`` or of ``J_H`` set to it exactly
+    (an interior-point iterate never reaches the boundary of a cone)."""
+    Jn = np.linalg.norm(prog.J, axis=1)[:, None]
+    beta = np.where(np.linalg.norm(beta, axis=1)[:, None] <= SNAP_RTOL * Jn, 0.0, beta)
+    return np.where(np.linalg.norm(prog.J - beta, axis=1)[:, None] <= SNAP_RTOL * Jn, prog.J, beta)
+
+
 def _polish(prog: HyperplaneProgram, beta, c, e, a, variant: str):
-    """The cheapest of the solver's point and its snapped variants: the intercept residual
+    """The cheapest of the solver's point and its snapped variants: shares snapped to the cone
+    boundary (:func:`snap_split`), the intercept residual
     ``G[:, -1]`` (and ``e``) moved into ``c`` or into ``e``, the slope residual moved into the
     skip connection ``a``. Interior-point iterates carry residuals of the size of the solver
     tolerance in every block; a block whose optimum is 0 (``e`` when ``||mu|| < 1``, ``G`` when
     the affine part is absorbed) then costs its tolerance at linear rate, which is not small
     relative to a tiny ``||c||^2``, and SVD noise in ``G`` blurs the representation."""
-    G = affine_part(prog, beta, c, e, a)
-    zero = np.zeros_like(c)
-    intercepts = [(c, e), (c + e + G[:, -1], zero), (c, e + G[:, -1])] if variant != "8" else [(c, e)]
-    slopes = [a] + ([a + G[:, :-1]] if variant in ("11", "12") else [])
-    candidates = [(beta, ci, ei, ai) for ci, ei in intercepts for ai in slopes]
-    costs = [parameter_cost(representation(prog, *cand, variant=variant), variant) for cand in candidates]
-    return candidates[int(np.argmin(costs))]
+    candidates = []
+    for b in (snap_split(prog, beta), beta):
+        G = affine_part(prog, b, c, e, a)
+        zero = np.zeros_like(c)
+        intercepts = [(c + e + G[:, -1], zero), (c, e + G[:, -1]), (c, e)] if variant != "8" else [(c, e)]
+        slopes = ([a + G[:, :-1]] if variant in ("11", "12") else []) + [a]
+        candidates += [(b, ci, ei, ai) for ci, ei in intercepts for ai in slopes]
+    costs = np.array([parameter_cost(representation(prog, *cand, variant=variant), variant) for cand in candidates])
+    # ties within rounding go to the first (most snapped) candidate: it has no noise pairs
+    tie = costs <= costs.min() + POLISH_TIE * max(abs(costs.min()), np.finfo(float).tiny)
+    return candidates[int(np.argmax(tie))]
 
 
 def _solve_conic(prog: HyperplaneProgram, variant: str):
@@ -460,8 +486,48 @@ def _solve_conic(prog: HyperplaneProgram, variant: str):
     a = x[lay.a:lay.a + d * d_in].reshape(d, d_in) if variant in ("11", "12") else np.zeros((d, d_in))
     # the PSD dual's off-diagonal block is M / 2, stored times sqrt(2) in the svec
     M = np.sqrt(2.0) * np.array([[z[g_row + _svec_index(k, lay.n1 + o)] for k in range(lay.n1)] for o in range(d)])
-    lower = max(dual_value(prog, sg * M, variant) for sg in (1.0, -1.0))
-    return (*_polish(prog, beta, c, e, a, variant), lower)
+    beta, c, e, a = _polish(prog, beta, c, e, a, variant)
+    lower = max(dual_value(prog, cand, variant) for cand in _dual_candidates(prog, M, beta, c, e, a, variant))
+    return beta, c, e, a, lower
+
+
+def _with_subgradient(M: np.ndarray, X: np.ndarray, weight: float) -> np.ndarray:
+    """``M`` moved onto the subdifferential of ``weight ||X||_*``: ``weight U V^T`` on the range
+    of ``X`` plus ``M``'s part on the complement (``(I - UU^T) M (I - VV^T)``). Singular values
+    below ``SNAP_RTOL`` times the largest count as zero."""
+    if not np.any(X):
+        return M
+    U, S, Vt = np.linalg.svd(X, full_matrices=False)
+    keep = S > SNAP_RTOL * S[0]
+    U, Vt = U[:, keep], Vt[keep]
+    rest = (M - U @ (U.T @ M)) - (M - U @ (U.T @ M)) @ Vt.T @ Vt
+    return weight * U @ Vt + rest
+
+
+def _dual_candidates(prog: HyperplaneProgram, M: np.ndarray, beta, c, e, a, variant: str):
+    """The solver's dual point (both signs: the sign convention of its PSD dual is not needed),
+    and the same moved to satisfy the stationarity conditions at the polished primal point:
+    ``mu = 2c`` (from ``||c||^2``), ``Lambda = 2a`` (eq. 11) or a subgradient of ``||a||_*``
+    (eq. 12), ``M`` a subgradient of ``2 ||G||_*``. Each is shrunk into the feasible set by
+    :func:`dual_value`, so all are valid lower bounds and the best is kept. At a degenerate
+    optimum (e.g. ``||mu|| = 1``) the interior-point dual is its least accurate output."""
+    G = affine_part(prog, beta, c, e, a)
+    if variant == "8":
+        G = G[:, :-1]
+    out = []
+    for sg in (1.0, -1.0):
+        for base in (sg * M, _with_subgradient(sg * M, G, 2.0)):
+            out.append(base)
+            if variant == "8":
+                continue
+            fixed = base.copy()
+            fixed[:, -1] = 2 * c
+            if variant == "11":
+                fixed[:, :-1] = 2 * a
+            elif variant == "12":
+                fixed[:, :-1] = _with_subgradient(fixed[:, :-1], a, 1.0)
+            out.append(fixed)
+    return out
 
 
 def _solve(prog: HyperplaneProgram, variant: str):
@@ -511,6 +577,8 @@ def penalty_cvxpy(prog: HyperplaneProgram, variant="7") -> float:
         cons += [intercept] + ([a == 0] if variant == "7" else [])
     problem = cp.Problem(cp.Minimize(objective), cons)
     problem.solve(solver="CLARABEL")
+    if problem.status != cp.OPTIMAL:
+        raise RuntimeError(f"the cvxpy reference did not converge: status {problem.status}")
     return float(problem.value)
 
 
