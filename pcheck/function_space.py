@@ -1,22 +1,24 @@
 """The function-space problem (HTW eq. 5) in one input dimension, solved exactly with a
 certificate.
 
-**The exact link to eq. (4).** Write a 1D neuron with ``v != 0`` as an atom
-``w relu(v x + b) = m relu(s (x - p))`` with direction ``s = sign(v)``, kink
-``p = -b/v`` and vector mass ``m = |v| w``. Minimizing ``||theta||^2`` over the
-rescalings of each neuron (MATH.md, "Rescaling") gives
+**Atoms.** A neuron is ``w relu(v x + b)``; write ``(v, b) = tau (cos phi, sin phi)`` and
+``mu = tau w``, so the neuron is ``mu relu(cos(phi) x + sin(phi))``. For ``cos phi != 0`` this is
+a kink at ``p = -tan phi`` with direction ``s = sign(cos phi)`` and mass ``m = |cos phi| mu``;
+``phi = pi/2`` is the constant neuron (``v = 0``), the limit of kinks sent to infinity.
+
+**The exact link to eq. (4).** Minimizing ``||theta||^2`` over the rescalings of each neuron
+(MATH.md, "Rescaling") gives
 
 .. math:: \\min_{\\theta \\text{ of any width}} L(\\theta) + \\lambda\\|\\theta\\|^2
-          = \\min_f L(f) + \\lambda\\,\\Big(2\\sum_k \\|m_k\\|\\,\\omega(p_k) + 2\\|u\\|
-            + \\|c\\|^2\\Big)
+          = \\min_{\\phi, \\mu, c} L + \\lambda\\Big(2\\sum_k \\omega(\\phi_k)\\|\\mu_k\\| + \\|c\\|^2\\Big)
 
-with ``omega(p) = sqrt(1 + p^2) = 1/g(p)`` for variant "7" (biases regularized, HTW
-eq. 7) and ``omega = 1``, ``u`` and ``c`` free for variant "8" (eq. 8). ``u`` is the
-output of the neurons with ``v = 0``: ``w relu(b)`` costs ``2 ||w|| |b|`` balanced,
-and it is also the limit of a kink sent to ``-inf`` with ``m p`` fixed, so on the data
-the constant atom is the closure of the far kinks. The atom part is therefore
-``2 x`` the ``int ||phi''|| / g`` of eq. 7 (MATH.md item 1) and a constant ``t = u + c``
-costs ``min ||c||^2 + 2||u|| = huber(||t||)`` (``||t||^2`` up to 1, ``2||t|| - 1`` beyond).
+with ``omega = 1`` for variant "7" (biases regularized: ``2 ||w|| ||(v, b)||``; in kink terms
+``2 ||m|| sqrt(1 + p^2) = 2 ||m|| / g(p)``, twice the atom part of HTW eq. 7, MATH.md item 1)
+and ``omega = |cos phi|`` with ``c`` free for variant "8" (eq. 8: ``2 ||w|| |v| = 2 ||m||``).
+Constants: in "7" a constant output is paid either as ``||c||^2`` or by the ``v = 0`` neuron at
+``2 ||mu||`` (the cheaper for large offsets: ``2||u||`` beats ``||u||^2`` beyond 1); eq. 7 read on
+all of R would price constants through ``||c||^2`` only, which is not the infimum of (4). In "8"
+constants are free.
 
 **Dual.** With residual multipliers ``alpha (N, d_out)``,
 
@@ -24,18 +26,19 @@ costs ``min ||c||^2 + 2||u|| = huber(||t||)`` (``||t||^2`` up to 1, ``2||t|| - 1
           - \\tfrac{1}{4\\lambda}\\Big\\|\\sum_i \\alpha_i\\Big\\|^2
 
 ("8": without the last term and with ``sum_i alpha_i = 0``), subject to
-``||sum_i alpha_i relu(s (x_i - p))|| <= 2 lam omega(p)`` for both ``s`` and every real
-``p`` (and ``||sum_i alpha_i|| <= 2 lam`` for the constant atom, "7"). Between two
-consecutive data points the left side is ``||a - p B||`` for fixed vectors ``a, B``, so
-the largest violation in a cell is the top eigenvalue of a 2 x 2 matrix (variant "7")
-or an endpoint value (variant "8"): the constraint is checked over all ``p`` exactly.
-Any ``alpha`` scaled into the feasible set gives a certified lower bound.
+``||sum_i alpha_i relu(cos(phi) x_i + sin(phi))|| <= 2 lam omega(phi)`` for every ``phi``. In
+kink form this reads ``||sum_i alpha_i relu(s (x_i - p))|| <= 2 lam sqrt(1 + p^2)`` ("7") or
+``<= 2 lam`` ("8"). Between two consecutive data points the left side is ``||a - p B||``
+for fixed vectors ``a, B``, so the largest violation in a cell is the top eigenvalue of a
+2 x 2 matrix ("7") or an endpoint value ("8", piecewise linear in ``p``): the constraint is
+checked over all ``phi`` exactly. Any ``alpha`` scaled into the feasible set gives a
+certified lower bound.
 
 **Method.** An exchange method: solve the problem on a finite set of atoms (the
-restricted master, a group lasso), polish the positions and masses of its support
-jointly (variant "7"; in variant "8" kinks at data points suffice because the dual
-constraint is piecewise linear in ``p``), take ``alpha = 2 (Y - f(X))``, add the most
-violated atom of every cell, repeat until the relative gap is below ``gap_tol``.
+restricted master, a group lasso, with Clarabel), polish the angles ("7"; in "8" kinks at
+data points suffice) and masses of its support jointly by Newton's method, take
+``alpha = 2 (Y - f(X))``, add the most violated atoms, repeat until the relative gap is
+below ``gap_tol``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from ._validate import as_count, as_dataset, as_scalar
 from .costs import check_variant
 from .network import Stack
@@ -52,8 +56,7 @@ GAP_TOL = 1e-9
 #: Atoms whose mass is below this fraction of the largest mass are dropped from the
 #: master's support before polishing. Reason: interior-point masters return ~1e-9
 #: relative masses on inactive atoms; they carry no function but break the
-#: smoothness of ||m|| the polish relies on. Dropping one changes the objective by
-#: at most ~lam * 1e-10 x scale, which the certificate then accounts for.
+#: smoothness of ||mu|| the polish relies on; the certificate accounts for the rest.
 SUPPORT_RTOL = 1e-7
 #: Clarabel's gap and feasibility tolerances for the restricted master. Reason: the
 #: master only has to find the support; Newton's method on that support then reaches
@@ -61,13 +64,27 @@ SUPPORT_RTOL = 1e-7
 MASTER_TOL = 1e-10
 #: An atom is dropped from the support when a full Newton step would shrink its mass
 #: below this fraction (or reverse it). Reason: masses the master leaves just above
-#: SUPPORT_RTOL that are 0 at the optimum make ||m|| non-smooth for Newton; a wrongly
+#: SUPPORT_RTOL that are 0 at the optimum make ||mu|| non-smooth for Newton; a wrongly
 #: dropped atom violates the dual check and is added back by the exchange loop.
 VANISH_RATIO = 1e-2
 #: Only atoms below this fraction of the largest mass may be dropped that way. Reason:
 #: the master's inactive masses sit at its tolerance level (<= 1e-6 relative), far below
 #: it, while a first Newton step may legitimately shrink a large mass a lot.
 SMALL_MASS = 1e-4
+#: Atoms added per exchange step at most (the most violated cells first). Reason: the
+#: master's cost grows like its number of atoms squared, and cells far from the
+#: optimum's support stop being violated once the first atoms are in.
+MAX_NEW_ATOMS = 100
+#: Newton steps on the support are accepted when they raise the objective by at most
+#: this relative amount. Reason: near the optimum the objective changes by the square
+#: of the step, below float64 resolution (~1e-16 relative), while the dual certificate
+#: needs the variables themselves exact; the step is then judged by the gradient norm.
+ROUNDING = 1e-14
+#: Atoms inside one arc closer than this angle are merged before Newton (merge_close).
+#: Reason: the exchange step adds the dual's maximizer next to a support atom that is
+#: still moving; 1e-3 rad is far above Newton's final accuracy and far below the
+#: spacing of genuinely distinct atoms on random data.
+MERGE_ANGLE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -75,12 +92,11 @@ class FunctionSpaceFit:
     """A certified solution of the function-space problem (HTW eq. 5 in the eq.-4
     convention of the module docstring).
 
-    ``objective`` is ``L + lam ||theta||^2`` of ``stack`` (a balanced network that
-    realizes the solution), ``lower_bound`` a dual value from a feasible dual point,
-    ``gap = (objective - lower_bound) / objective``. ``kinks`` ``(K,)``, ``directions``
-    ``(K,)`` and ``masses`` ``(K, d_out)`` describe the atoms, ``constant`` the output of
-    the ``v = 0`` neuron (``u``) and ``c`` the output bias. ``exact`` is True when the
-    dual constraint was checked over all kink positions (always, in 1D).
+    ``objective`` is ``L + lam ||theta||^2`` of ``stack`` (a balanced network realizing the
+    solution, eq. 4), ``lower_bound`` a dual value from a feasible dual point,
+    ``gap = (objective - lower_bound) / objective``. The atoms are ``angles (K,)`` and
+    ``masses (K, d_out)`` (``mu_k relu(cos(phi_k) x + sin(phi_k))``) plus the output bias
+    ``c``; ``kinks``, ``directions`` and ``kink_masses`` give the kink form.
     """
 
     stack: Stack
@@ -89,73 +105,71 @@ class FunctionSpaceFit:
     gap: float
     variant: str
     lam: float
-    kinks: np.ndarray
-    directions: np.ndarray
+    angles: np.ndarray
     masses: np.ndarray
-    constant: np.ndarray
     c: np.ndarray
     iterations: int
-    exact: bool = True
     history: list = field(default_factory=list)
 
     @property
     def n_atoms(self) -> int:
-        """Number of atoms with ``v != 0`` (kinks), not counting the constant neuron."""
-        return int(self.kinks.shape[0])
+        """Number of neurons of the solution (kinks and the constant neuron)."""
+        return int(self.angles.shape[0])
+
+    @property
+    def directions(self) -> np.ndarray:
+        return np.sign(unit(self.angles)[0])
+
+    @property
+    def kinks(self) -> np.ndarray:
+        """``p = -tan phi`` of the atoms with ``cos phi != 0``."""
+        live = self.directions != 0
+        return -np.tan(self.angles[live])
+
+    @property
+    def constant(self) -> np.ndarray:
+        """Output of the ``v = 0`` neurons (``phi = pi/2``)."""
+        return self.masses[self.directions == 0].sum(axis=0)
 
 
 # ----------------------------------------------------------------------------- atoms
 
 
-def omega(p, variant: str):
-    """Atom weight: ``sqrt(1 + p^2) = 1/g(p)`` for "7", 1 for "8"."""
-    p = np.asarray(p, dtype=float)
-    return np.sqrt(1.0 + p * p) if variant == "7" else np.ones_like(p)
+def omega(phi, variant: str):
+    """Atom weight: 1 for "7", ``|cos phi|`` for "8"."""
+    phi = np.asarray(phi, dtype=float)
+    return np.ones_like(phi) if variant == "7" else np.abs(unit(phi)[0])
 
 
-def ramps(x: np.ndarray, s: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``Phi[i, k] = relu(s_k (x_i - p_k))``, shape ``(N, K)``."""
-    return np.maximum(s[None, :] * (x[:, None] - p[None, :]), 0.0)
+def kink_angle(s, p):
+    """``phi`` of the kink ``(s, p)``: ``-atan p`` for ``s = +1``, ``pi - atan p`` for ``s = -1``
+    (``p = -inf`` resp. ``+inf`` give the constant neuron ``phi = pi/2``); in ``[-pi/2, 3pi/2)``."""
+    return np.where(np.asarray(s) > 0, -np.arctan(p), np.pi - np.arctan(p))
 
 
-def huber(t_norm):
-    """Cost of a constant output ``t = u + c``: ``min_c ||c||^2 + 2||t - c||``."""
-    t_norm = np.asarray(t_norm, dtype=float)
-    return np.where(t_norm <= 1.0, t_norm**2, 2.0 * t_norm - 1.0)
+def unit(phi):
+    """``(cos phi, sin phi)``, with ``cos`` exactly 0 at ``phi = pi/2`` (the ``v = 0`` neuron,
+    where float ``cos(pi/2)`` would leave a 6e-17 input weight)."""
+    phi = np.asarray(phi, dtype=float)
+    return np.where(phi == np.pi / 2, 0.0, np.cos(phi)), np.sin(phi)
 
 
-def split_constant(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The minimizing split ``t = u + c`` of :func:`huber`: ``c = t`` if ``||t|| <= 1``,
-    else ``c = t / ||t||`` and ``u = t - c``."""
-    nt = float(np.linalg.norm(t))
-    c = t.copy() if nt <= 1.0 else t / nt
-    return t - c, c
+def ramps(x: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """``Psi[i, k] = relu(cos(phi_k) x_i + sin(phi_k))``, shape ``(N, K)``."""
+    cos, sin = unit(phi)
+    return np.maximum(cos[None, :] * x[:, None] + sin[None, :], 0.0)
 
 
-def atoms_stack(s, p, M, u, c, variant: str) -> Stack:
-    """A balanced stack realizing ``sum_k M_k relu(s_k (x - p_k)) + u + c``.
-
-    Atom k becomes ``v = s tau, b = -s p tau, w = M / tau`` with
-    ``tau^2 = ||M|| / omega(p)`` ("7": ``||w|| = ||(v, b)||``; "8": ``||w|| = |v|``). The
-    constant ``u`` (variant "7") becomes one ``v = 0`` neuron with ``b = sqrt(||u||)``,
-    ``w = u / b``; in variant "8" constants are free and go into ``c``.
-    """
-    d = M.shape[1] if M.ndim == 2 else c.shape[0]
-    nm = np.linalg.norm(M, axis=1)
+def atoms_stack(phi, mu, c, variant: str) -> Stack:
+    """A balanced stack realizing ``sum_k mu_k relu(cos(phi_k) x + sin(phi_k)) + c``:
+    ``(v, b) = tau (cos phi, sin phi)``, ``w = mu / tau`` with ``tau^2 = ||mu||`` ("7":
+    ``||w|| = ||(v, b)||``) or ``tau^2 = ||mu|| / |cos phi|`` ("8": ``||w|| = |v|``)."""
+    nm = np.linalg.norm(mu, axis=1)
     keep = nm > 0
-    s, p, M, nm = s[keep], p[keep], M[keep], nm[keep]
-    tau = np.sqrt(nm / omega(p, variant))
-    V = (s * tau)[:, None]
-    b = -s * p * tau
-    W = (M / tau[:, None]).T
-    nu = float(np.linalg.norm(u))
-    if variant == "7" and nu > 0:
-        V = np.vstack([V, [[0.0]]])
-        b = np.append(b, np.sqrt(nu))
-        W = np.hstack([W, (u / np.sqrt(nu))[:, None]])
-    elif variant == "8":
-        c = c + u
-    return Stack(V.reshape(-1, 1), b, W.reshape(d, -1), c)
+    phi, mu, nm = phi[keep], mu[keep], nm[keep]
+    tau = np.sqrt(nm / omega(phi, variant))
+    cos, sin = unit(phi)
+    return Stack((tau * cos)[:, None], tau * sin, (mu / tau[:, None]).T.reshape(c.shape[0], -1), c)
 
 
 def network_objective(stack: Stack, X: np.ndarray, Y: np.ndarray, lam: float, variant: str) -> float:
@@ -184,14 +198,14 @@ class Violation:
 
 
 def _cell_sup(a, B, lo, hi, variant):
-    """``sup_{p in [lo, hi]} ||a - p B||^2 / omega(p)^2`` per cell (rows of ``a``, ``B``)
+    """``sup_{p in [lo, hi]} ||a - p B||^2 / (1 + p^2)`` ("7"; "8": ``||a - p B||^2``) per cell (rows of ``a``, ``B``)
     and a maximizer; ``lo = -inf`` or ``hi = +inf`` allowed (limit ``||B||^2`` for "7";
     for "8" the caller ensures ``B = 0`` on infinite cells)."""
     def value(p):
         fin = np.isfinite(p)
         pf = np.where(fin, p, 0.0)
         num = np.sum((a - pf[:, None] * B) ** 2, axis=1)
-        out = num / omega(pf, variant) ** 2
+        out = num / (1.0 + pf * pf) if variant == "7" else num
         limit = np.sum(B * B, axis=1) if variant == "7" else np.sum(a * a, axis=1)
         return np.where(fin, out, limit)
 
@@ -274,22 +288,22 @@ def certified_lower_bound(x, Y, lam, variant, alpha) -> tuple[float, float]:
 # ----------------------------------------------------------------------------- primal
 
 
-def master(x, Y, lam, variant, s, p):
-    """The restricted master: the group lasso over the atoms ``(s_k, p_k)``,
+def master(x, Y, lam, variant, phi):
+    """The restricted master: the group lasso over the atoms ``phi_k``,
 
-    .. math:: \min_{M, u, c} \|G [M; u + c] - Y\|_F^2
-              + \lambda\Big(2\sum_k \omega(p_k)\|M_k\| + 2\|u\| + \|c\|^2\Big),
+    .. math:: \\min_{\\mu, c} \\|\\Psi \\mu + 1 c^T - Y\\|_F^2
+              + \\lambda\\Big(2\\sum_k \\omega(\\phi_k)\\|\\mu_k\\| + \\|c\\|^2\\Big)
 
-    ``G = [Phi, 1]`` ("8": ``u, c`` free), solved as an SOCP with Clarabel. The loss is
-    reduced by a thin QR of ``G`` (``||G Mt - Y||^2 = ||R Mt - Q^T Y||^2 + const``), so
-    the problem size does not grow with N. Returns ``M (K, d)`` and ``t = u + c``.
+    ("8": ``c`` free), solved as an SOCP with Clarabel. The loss is reduced by a thin QR
+    of ``G = [Psi, 1]`` (``||G Mt - Y||^2 = ||R Mt - Q^T Y||^2 + const``), so the problem
+    size does not grow with N. Returns ``mu (K, d)`` and ``c``.
     """
     import clarabel
     from scipy import sparse
 
     N, d = Y.shape
-    K = len(p)
-    G = np.hstack([ramps(x, s, p), np.ones((N, 1))])
+    K = len(phi)
+    G = np.hstack([ramps(x, phi), np.ones((N, 1))])
     if K + 1 < N:
         Q, RG = np.linalg.qr(G)
         target = Q.T @ Y
@@ -297,41 +311,30 @@ def master(x, Y, lam, variant, s, p):
         RG, target = G, Y
     m = RG.shape[0]
     n_mt, n_r = (K + 1) * d, m * d
-    seven = variant == "7"
-    # x = [vec(Mt) row-major, vec(r), rho_1..rho_K, (c, rho_u) for "7"]
+    # x = [vec(Mt) row-major with Mt = [mu; c], vec(r), rho_1..rho_K]
     i_r, i_rho = n_mt, n_mt + n_r
-    i_c, i_rhou = i_rho + K, i_rho + K + d
-    n = i_rho + K + (d + 1 if seven else 0)
-    P = sparse.lil_matrix((n, n))
+    n = i_rho + K
+    diag = np.zeros(n)
+    diag[i_r:i_rho] = 2.0
+    if variant == "7":
+        diag[K * d:n_mt] = 2.0 * lam
     q = np.zeros(n)
-    P[range(i_r, i_r + n_r), range(i_r, i_r + n_r)] = 2.0
-    q[i_rho:i_rho + K] = 2.0 * lam * omega(p, variant)
-    if seven:
-        P[range(i_c, i_c + d), range(i_c, i_c + d)] = 2.0 * lam
-        q[i_rhou] = 2.0 * lam
+    q[i_rho:] = 2.0 * lam * omega(phi, variant)
     # r - (RG (x) I) vec(Mt) = -vec(target)   (zero cone)
     A_eq = sparse.hstack([-sparse.kron(sparse.csr_matrix(RG), sparse.eye(d)), sparse.eye(n_r),
-                          sparse.csr_matrix((n_r, n - n_mt - n_r))])
-    blocks, rhs, cones = [A_eq], [-target.ravel()], [clarabel.ZeroConeT(n_r)]
-    for k in range(K):  # (rho_k, M_k) in the second-order cone
-        rows = sparse.csr_matrix((-np.ones(d + 1), ([0] + list(range(1, d + 1)),
-                                  [i_rho + k] + list(range(k * d, (k + 1) * d)))), shape=(d + 1, n))
-        blocks.append(rows)
-        rhs.append(np.zeros(d + 1))
-        cones.append(clarabel.SecondOrderConeT(d + 1))
-    if seven:  # (rho_u, t - c) in the second-order cone
-        ri = [0] + list(range(1, d + 1)) * 2
-        ci = [i_rhou] + list(range(K * d, (K + 1) * d)) + list(range(i_c, i_c + d))
-        vals = [-1.0] + [-1.0] * d + [1.0] * d
-        blocks.append(sparse.csr_matrix((vals, (ri, ci)), shape=(d + 1, n)))
-        rhs.append(np.zeros(d + 1))
-        cones.append(clarabel.SecondOrderConeT(d + 1))
+                          sparse.csr_matrix((n_r, K))])
+    # (rho_k, mu_k) in the second-order cone, written as s = -(rho_k, mu_k) rows
+    rows = np.arange(K * (d + 1))
+    cols = np.concatenate([np.concatenate([[i_rho + k], np.arange(k * d, (k + 1) * d)]) for k in range(K)]) \
+        if K else np.zeros(0, int)
+    A_soc = sparse.csr_matrix((-np.ones(rows.size), (rows, cols)), shape=(K * (d + 1), n))
+    cones = [clarabel.ZeroConeT(n_r)] + [clarabel.SecondOrderConeT(d + 1)] * K
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = MASTER_TOL
     settings.max_iter = 200
-    solver = clarabel.DefaultSolver(sparse.csc_matrix(P), q, sparse.vstack(blocks).tocsc(), np.concatenate(rhs),
-                                    cones, settings)
+    solver = clarabel.DefaultSolver(sparse.diags(diag).tocsc(), q, sparse.vstack([A_eq, A_soc]).tocsc(),
+                                    np.concatenate([-target.ravel(), np.zeros(K * (d + 1))]), cones, settings)
     sol = solver.solve()
     z = np.asarray(sol.x)
     if not np.all(np.isfinite(z)):
@@ -340,82 +343,87 @@ def master(x, Y, lam, variant, s, p):
     return Mt[:K], Mt[K]
 
 
-def primal_value(x, Y, lam, variant, s, p, M, t) -> float:
-    """The objective at atoms ``(s, p, M)`` and constant ``t``."""
-    F = ramps(x, s, p) @ M + t[None, :]
-    reg = 2.0 * float(np.sum(omega(p, variant) * np.linalg.norm(M, axis=1)))
+def primal_value(x, Y, lam, variant, phi, mu, c) -> float:
+    """The objective at atoms ``(phi, mu)`` and output bias ``c`` (module docstring)."""
+    R = ramps(x, phi) @ mu + c[None, :] - Y
+    reg = 2.0 * float(np.sum(omega(phi, variant) * np.linalg.norm(mu, axis=1)))
     if variant == "7":
-        reg += float(huber(np.linalg.norm(t)))
-    return float(np.sum((F - Y) ** 2)) + lam * reg
+        reg += float(c @ c)
+    return float(np.sum(R * R)) + lam * reg
 
 
-def support_gradient_hessian(x, Y, lam, variant, s, p, M, t, free):
-    """Value, gradient and Hessian of the objective over ``z = (p[free], M, t)`` at a
-    support whose masses are all non-zero (module docstring: the objective is smooth
-    there; ``Phi`` is linear in ``p`` inside a cell).
+def support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free):
+    """Value, gradient and Hessian of the objective over ``z = (phi[free], mu, c)`` at a
+    support whose masses are all non-zero; the objective is smooth there as long as each
+    ``phi_k`` stays inside its arc (fixed activation pattern).
 
-    With ``G = [Phi, 1]`` and ``Mt = [M; t]`` the loss is ``||G Mt - Y||^2``, so its Hessian
-    in ``Mt`` is ``2 G^T G (x) I``; ``d R / d p_k = -s_k chi_k M_k^T`` (``chi_k`` the active
-    indicator of atom k) adds the ``p`` rows, and ``d^2 R / dp_k dM_k = -s_k chi_k e^T``
-    the only second-order term of the residual.
+    With ``G = [Psi, 1]`` and ``Mt = [mu; c]`` the loss is ``||G Mt - Y||^2`` (Hessian
+    ``2 G^T G (x) I`` in ``Mt``). On an arc ``dPsi_ik/dphi_k = chi_ik (cos phi_k - sin phi_k x_i)``
+    and ``d^2 Psi_ik / dphi_k^2 = -Psi_ik``, which give the ``phi`` rows (Gauss-Newton part plus
+    the residual's second-order terms). Only variant "7" moves angles (``omega = 1`` there).
     """
-    K, d = M.shape
+    K, d = mu.shape
     N = x.shape[0]
-    Phi = ramps(x, s, p)
-    G = np.hstack([Phi, np.ones((N, 1))])
-    R = Phi @ M + t[None, :] - Y
-    nm = np.linalg.norm(M, axis=1)
-    om = omega(p, variant)
-    nt = float(np.linalg.norm(t))
+    Psi = ramps(x, phi)
+    G = np.hstack([Psi, np.ones((N, 1))])
+    R = Psi @ mu + c[None, :] - Y
+    nm = np.linalg.norm(mu, axis=1)
+    om = omega(phi, variant)
     val = float(np.sum(R * R)) + 2.0 * lam * float(np.sum(om * nm))
-    n_dir = M / nm[:, None]
+    n_dir = mu / nm[:, None]
     gMt = 2.0 * G.T @ R
     gMt[:K] += 2.0 * lam * om[:, None] * n_dir
-    HMt = np.kron(2.0 * G.T @ G, np.eye(d))
+    H = np.kron(2.0 * G.T @ G, np.eye(d))
     for k in range(K):
         sl = slice(k * d, (k + 1) * d)
-        HMt[sl, sl] += 2.0 * lam * om[k] / nm[k] * (np.eye(d) - np.outer(n_dir[k], n_dir[k]))
-    tl = slice(K * d, (K + 1) * d)
+        H[sl, sl] += 2.0 * lam * om[k] / nm[k] * (np.eye(d) - np.outer(n_dir[k], n_dir[k]))
     if variant == "7":
-        val += lam * float(huber(nt))
-        if nt <= 1.0:
-            gMt[K] += 2.0 * lam * t
-            HMt[tl, tl] += 2.0 * lam * np.eye(d)
-        else:
-            nt_dir = t / nt
-            gMt[K] += 2.0 * lam * nt_dir
-            HMt[tl, tl] += 2.0 * lam / nt * (np.eye(d) - np.outer(nt_dir, nt_dir))
-    grad, H = gMt.ravel(), HMt
+        val += lam * float(c @ c)
+        gMt[K] += 2.0 * lam * c
+        H[K * d:, K * d:] += 2.0 * lam * np.eye(d)
+    grad = gMt.ravel()
     idx = np.flatnonzero(free)
-    if variant == "7" and idx.size:
-        chi = (s[None, :] * (x[:, None] - p[None, :]) > 0).astype(float)[:, idx]
-        sf, Mf = s[idx], M[idx]
-        chiR = chi.T @ R  # (F, d)
-        gp = -2.0 * sf * np.sum(chiR * Mf, axis=1) + 2.0 * lam * p[idx] / om[idx] * nm[idx]
-        Hpp = 2.0 * np.outer(sf, sf) * (chi.T @ chi) * (Mf @ Mf.T)
-        Hpp[np.diag_indices_from(Hpp)] += 2.0 * lam * (nm[idx] / om[idx] ** 3)
-        # cross terms p_k with Mt_l[e]: -2 s_k (chi_k . G_l) M_k[e], plus the residual's
-        # second-order term -2 s_k (chi_k^T R)[e] and the weight's 2 lam omega'(p_k) n_k[e] for l = k
-        HpM = (-2.0 * sf[:, None, None] * (chi.T @ G)[:, :, None] * Mf[:, None, :])
-        rows = np.arange(idx.size)
-        HpM[rows, idx, :] += -2.0 * sf[:, None] * chiR + 2.0 * lam * (p[idx] / om[idx])[:, None] * n_dir[idx]
+    if idx.size:
+        ph, mf = phi[idx], mu[idx]
+        D = (Psi[:, idx] > 0) * (np.cos(ph)[None, :] - np.sin(ph)[None, :] * x[:, None])  # dPsi/dphi
+        RM = R @ mf.T  # (N, F): R_i . mu_k
+        gp = 2.0 * np.sum(RM * D, axis=0)
+        Hpp = 2.0 * (D.T @ D) * (mf @ mf.T)
+        Hpp[np.diag_indices_from(Hpp)] -= 2.0 * np.sum(RM * Psi[:, idx], axis=0)
+        HpM = 2.0 * (D.T @ G)[:, :, None] * mf[:, None, :]
+        HpM[np.arange(idx.size), idx, :] += 2.0 * D.T @ R
         HpM = HpM.reshape(idx.size, -1)
         grad = np.concatenate([gp, grad])
-        H = np.block([[Hpp, HpM], [HpM.T, HMt]])
+        H = np.block([[Hpp, HpM], [HpM.T, H]])
     return val, grad, H
 
 
-def polish(x, Y, lam, variant, s, p, M, t, lo, hi, *, steps: int = 30):
+def polish(x, Y, lam, variant, phi, mu, c, lo, hi, *, steps: int = 30):
     """Newton's method on the smooth support problem (:func:`support_gradient_hessian`):
-    kinks ``p`` strictly inside their cells ``[lo, hi]`` move (variant "7"), masses and
-    the constant always; a backtracking line search keeps the objective decreasing and
-    the kinks in their cells (a kink reaching a data point stops there)."""
-    K, d = M.shape
-    p, M, t = p.copy(), M.copy(), t.copy()
-    s, lo, hi = s.copy(), lo.copy(), hi.copy()
+    angles strictly inside their arcs ``[lo, hi]`` move (variant "7"), masses and ``c``
+    always; a backtracking line search keeps the objective decreasing (up to
+    ``ROUNDING``) and the angles in their arcs (an angle reaching an arc end, a kink on
+    a data point, stops there); it stops when the gradient norm stops decreasing."""
+    if variant == "7" and len(phi):
+        phi, mu, lo, hi = merge_close(phi.copy(), mu.copy(), lo, hi)
+    K, d = mu.shape
+    phi, mu, c, lo, hi = phi.copy(), mu.copy(), c.copy(), lo.copy(), hi.copy()
+    best_gnorm, stalls = np.inf, 0
     for _ in range(steps):
-        free = (lo < p) & (p < hi) if variant == "7" else np.zeros(K, bool)
-        val, grad, H = support_gradient_hessian(x, Y, lam, variant, s, p, M, t, free)
+        free = (lo < phi) & (phi < hi) if variant == "7" else np.zeros(K, bool)
+        val, grad, H = support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free)
+        gnorm = float(np.linalg.norm(grad))
+        stalls = stalls + 1 if gnorm >= best_gnorm else 0
+        best_gnorm = min(best_gnorm, gnorm)
+        if stalls >= 2 and _drop_smallest(mu):
+            # stuck next to a small atom (e.g. two atoms sharing an arc): drop it, retry
+            k = int(np.argmin(np.linalg.norm(mu, axis=1)))
+            phi, mu, lo, hi = (np.delete(a, k, axis=0) for a in (phi, mu, lo, hi))
+            K -= 1
+            best_gnorm, stalls = np.inf, 0
+            continue
+        if stalls >= 2 or gnorm == 0.0:
+            break
         try:
             step = -np.linalg.solve(H, grad)
         except np.linalg.LinAlgError:
@@ -423,52 +431,76 @@ def polish(x, Y, lam, variant, s, p, M, t, lo, hi, *, steps: int = 30):
         if not float(grad @ step) < 0:
             break
         nf = int(free.sum())
-        step_p, step_M = step[:nf], step[nf:nf + K * d].reshape(K, d)
-        step_t = step[nf + K * d:]
-        vanishing = _vanishing(M, step_M)
+        step_p, step_mu, step_c = step[:nf], step[nf:nf + K * d].reshape(K, d), step[nf + K * d:]
+        vanishing = _vanishing(mu, step_mu)
         if np.any(vanishing) and K > 1:
             # the full step sends these masses through zero: on the true support they are 0
             keep = ~vanishing
-            s, p, M, lo, hi, K = s[keep], p[keep], M[keep], lo[keep], hi[keep], int(keep.sum())
+            phi, mu, lo, hi, K = phi[keep], mu[keep], lo[keep], hi[keep], int(keep.sum())
+            best_gnorm, stalls = np.inf, 0
             continue
         eta, improved = 1.0, False
         while eta > 1e-10:
-            pn = p.copy()
-            pn[free] = np.clip(p[free] + eta * step_p, lo[free], hi[free])
-            Mn, tn = M + eta * step_M, t + eta * step_t
-            if np.all(np.linalg.norm(Mn, axis=1) > 0):
-                vn = primal_value(x, Y, lam, variant, s, pn, Mn, tn)
-                if vn <= val:
+            pn = phi.copy()
+            pn[free] = np.clip(phi[free] + eta * step_p, lo[free], hi[free])
+            mn, cn = mu + eta * step_mu, c + eta * step_c
+            if np.all(np.linalg.norm(mn, axis=1) > 0):
+                vn = primal_value(x, Y, lam, variant, pn, mn, cn)
+                if vn <= val + ROUNDING * abs(val):
                     improved = True
                     break
             eta *= 0.5
         if not improved:
             break
-        p, M, t = pn, Mn, tn
-        if val - vn <= 1e-16 * max(abs(val), 1.0):
-            break
-    return s, p, M, t
+        phi, mu, c = pn, mn, cn
+    return phi, mu, c
 
 
-def _vanishing(M, step_M):
+def merge_close(phi, mu, lo, hi):
+    """Merge atoms strictly inside the same arc whose angles differ by less than
+    ``MERGE_ANGLE``: one atom at the mass-weighted angle carrying the summed mass. Two such
+    atoms are nearly collinear columns, which makes Newton's system near-singular; atoms
+    far apart in one arc (a tight dual on the whole arc, possible for d_out > 1) stay."""
+    order = np.argsort(phi, kind="stable")
+    phi, mu, lo, hi = phi[order], mu[order], lo[order], hi[order]
+    out = [0]
+    for k in range(1, len(phi)):
+        j = out[-1]
+        same = lo[k] < phi[k] < hi[k] and lo[j] < phi[j] < hi[j] and lo[k] == lo[j]
+        if same and phi[k] - phi[j] < MERGE_ANGLE:
+            wj, wk = np.linalg.norm(mu[j]), np.linalg.norm(mu[k])
+            phi[j] = (wj * phi[j] + wk * phi[k]) / (wj + wk)
+            mu[j] = mu[j] + mu[k]
+        else:
+            out.append(k)
+    return phi[out], mu[out], lo[out], hi[out]
+
+
+def _drop_smallest(mu) -> bool:
+    """Whether the smallest atom is below ``SMALL_MASS`` of the largest (and not alone)."""
+    nm = np.linalg.norm(mu, axis=1)
+    return len(nm) > 1 and nm.min() < SMALL_MASS * nm.max()
+
+
+def _vanishing(mu, step_mu):
     """Small atoms (below ``SMALL_MASS`` of the largest) whose mass the full Newton step
     reverses or shrinks below ``VANISH_RATIO`` of its value."""
-    after = M + step_M
-    nm = np.linalg.norm(M, axis=1)
+    after = mu + step_mu
+    nm = np.linalg.norm(mu, axis=1)
     small = nm < SMALL_MASS * nm.max(initial=0.0)
-    return small & ((np.sum(after * M, axis=1) <= 0) | (np.linalg.norm(after, axis=1) < VANISH_RATIO * nm))
+    return small & ((np.sum(after * mu, axis=1) <= 0) | (np.linalg.norm(after, axis=1) < VANISH_RATIO * nm))
 
 
-def _cells(xs, p):
-    """The closed cell ``[lo, hi]`` between consecutive distinct data points that holds
-    each kink (the outer cells are unbounded); a kink on a data point stays there
-    (``lo = hi = p``), since the objective is not differentiable in ``p`` at a data point."""
-    n = len(xs)
-    j = np.searchsorted(xs, p, side="left")
-    jc = np.minimum(j, n - 1)
-    on = (j < n) & (xs[jc] == p)
-    lo = np.where(on, p, np.where(j > 0, xs[np.maximum(j - 1, 0)], -np.inf))
-    hi = np.where(on, p, np.where(j < n, xs[jc], np.inf))
+def _arcs(xs, phi):
+    """The closed arc ``[lo, hi]`` of angles with the same activation pattern as each
+    ``phi`` (its ends are the angles of kinks on data points, ``kink_angle(+-1, x_i)``); an
+    angle on an arc end stays there (``lo = hi``): the objective is not smooth across it."""
+    ends = np.sort(np.concatenate([kink_angle(1, xs), kink_angle(-1, xs), [-np.pi / 2, 1.5 * np.pi]]))
+    j = np.searchsorted(ends, phi, side="left")
+    jc = np.minimum(j, len(ends) - 1)
+    on = ends[jc] == phi
+    lo = np.where(on, phi, ends[np.maximum(j - 1, 0)])
+    hi = np.where(on, phi, ends[jc])
     return lo, hi
 
 
@@ -490,44 +522,39 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
     max_iter = as_count(max_iter, "max_iter")
     x = X[:, 0]
     xs = np.unique(x)
-    s, p = np.zeros(0), np.zeros(0)
-    history = []
-    best = None
+    phi = np.zeros(0)
+    history, best = [], None
     for it in range(1, max_iter + 1):
-        M, t = master(x, Y, lam, variant, s, p)
-        nm = np.linalg.norm(M, axis=1)
+        mu, c = master(x, Y, lam, variant, phi)
+        nm = np.linalg.norm(mu, axis=1)
         keep = nm > SUPPORT_RTOL * max(float(nm.max(initial=0.0)), np.finfo(float).tiny)
-        ss, ps, Ms = s[keep], p[keep], M[keep]
-        lo, hi = _cells(xs, ps)
-        ss, ps, Ms, t = polish(x, Y, lam, variant, ss, ps, Ms, t, lo, hi)
-        u, c = split_constant(t) if variant == "7" else (np.zeros_like(t), t)
-        stack = atoms_stack(ss, ps, Ms, u, c, variant)
+        lo, hi = _arcs(xs, phi[keep])
+        phi, mu, c = polish(x, Y, lam, variant, phi[keep], mu[keep], c, lo, hi)
+        stack = atoms_stack(phi, mu, c, variant)
         objective = network_objective(stack, X, Y, lam, variant)
         alpha = 2.0 * (Y - stack(X))
         lower, worst = certified_lower_bound(x, Y, lam, variant, alpha)
         gap = (objective - lower) / max(objective, np.finfo(float).tiny)
-        history.append(dict(iteration=it, atoms=int(keep.sum()), objective=objective, lower_bound=lower,
+        history.append(dict(iteration=it, atoms=len(phi), objective=objective, lower_bound=lower,
                             worst_ratio=worst, gap=gap))
         if best is None or gap < best[3]:
-            best = (stack, objective, lower, gap, ss, ps, Ms, u, c)
+            best = (stack, objective, lower, gap, phi, mu, c)
         if gap <= gap_tol:
             break
         viol = violations(x, alpha, lam, variant)
-        new = (viol.ratio > 1.0) & np.isfinite(viol.p)
-        if not np.any(new) or len(_unique_atoms(np.concatenate([ss, viol.s[new]]),
-                                                np.concatenate([ps, viol.p[new]]))[0]) == len(ss):
+        new = viol.ratio > 1.0
+        if new.sum() > MAX_NEW_ATOMS:  # the most violated ones: keeps the master small
+            new &= viol.ratio >= np.sort(viol.ratio[new])[-MAX_NEW_ATOMS]
+        candidates = _unique_angles(np.concatenate([phi, kink_angle(viol.s[new], viol.p[new])]))
+        if len(candidates) == len(phi):
             break  # no atom outside the support violates the dual constraint: stalled
-        s = np.concatenate([ss, viol.s[new]])
-        p = np.concatenate([ps, viol.p[new]])
-        s, p = _unique_atoms(s, p)
-    stack, objective, lower, gap, ss, ps, Ms, u, c = best
-    order = np.argsort(ps, kind="stable")
-    return FunctionSpaceFit(stack, objective, max(lower, 0.0), max(gap, 0.0), variant, lam, ps[order], ss[order],
-                            Ms[order], u, c, it, True, history)
+        phi = candidates
+    stack, objective, lower, gap, phi, mu, c = best
+    order = np.argsort(phi, kind="stable")
+    return FunctionSpaceFit(stack, objective, max(lower, 0.0), max(gap, 0.0), variant, lam, phi[order], mu[order],
+                            c, it, history)
 
 
-def _unique_atoms(s, p):
-    key = np.round(np.column_stack([s, p]), 15)
-    _, idx = np.unique(key, axis=0, return_index=True)
-    idx = np.sort(idx)
-    return s[idx], p[idx]
+def _unique_angles(phi):
+    _, idx = np.unique(np.round(phi, 15), return_index=True)
+    return phi[np.sort(idx)]
