@@ -367,13 +367,13 @@ def alignment(seed: int, lam: float = 0.1, variant: str = "7"):
     from ..multitask import kink_alignment, kink_tasks
 
     fam = kink_tasks(tasks=3, relatedness=1.0, points=16, poor_points=16, noise=0.05, rng=seed)
-    joint = fit_function_space(fam.X, fam.Y, lam, variant)
+    from ..measure import kinks
+
+    joint = kinks(fit_function_space(fam.X, fam.Y, lam, variant).stack)
     T = fam.Y.shape[1]
-    pos = [joint.kinks] * T
-    jumps = [joint.masses[:, k] for k in range(T)]
-    alone = [fit_function_space(fam.X, fam.Y[:, [k]], lam, variant) for k in range(T)]
-    return (kink_alignment(pos, jumps, tol=ALIGN_TOL),
-            kink_alignment([a.kinks for a in alone], [a.masses[:, 0] for a in alone], tol=ALIGN_TOL))
+    alone = [kinks(fit_function_space(fam.X, fam.Y[:, [k]], lam, variant).stack) for k in range(T)]
+    return (kink_alignment([joint.x] * T, [joint.jump[:, k] for k in range(T)], tol=ALIGN_TOL),
+            kink_alignment([a.x for a in alone], [a.jump[:, 0] for a in alone], tol=ALIGN_TOL))
 
 
 @claim("htw.sec4.kink_alignment", source=f"{HTW}, section 4 ('other outputs will also prefer ... kinks at these "

@@ -20,8 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..function_space import atoms_stack, fit_function_space, network_objective
+from ..function_space import fit_function_space
 from ..ledger import Evidence, claim
+from ..measure import atoms
+from ..network import Stack
+from ..rescaling import balanced_norm_sq
 from ..testing import RTOL_CERTIFIED
 
 SOURCE = "Nakhleh, Shenouda & Nowak, arXiv 2410.21696 (NeurIPS 2024)"
@@ -32,43 +35,72 @@ BF = "Boursier & Flammarion, arXiv 2303.01353 (NeurIPS 2023)"
 PARALLEL_TOL = 1e-8
 
 
+#: An atom sits at a data point when its kink is within this distance of it (the solver's
+#: Newton polish places kinks to ~1e-8).
+AT_DATA_TOL = 1e-6
+
+
 @dataclass(frozen=True)
 class Merge:
-    """Merging the atoms ``a`` and ``b`` (indices into the fit's atoms) at ``q``: the
-    objective of the merged network and its sup distance from the fit on ``[x_i, x_j]``."""
+    """Merging two atoms (kinks ``p_a``, ``p_b``) at ``q``: the objective of the merged
+    network, its sup distance from the fit on ``[p_a, p_b]`` and the cosine of the masses."""
 
-    a: int
-    b: int
+    p_a: float
+    p_b: float
     q: float
     objective: float
     distance: float
     cosine: float
 
 
-def consecutive_merges(fit, X, Y):
+def atom_network(s, p, M, constant, c) -> Stack:
+    """The stack ``sum_k M_k relu(s_k (x - p_k)) + constant + c`` (neuron ``v = s_k``,
+    ``b = -s_k p_k``, ``w = M_k``; the constant as one ``v = 0, b = 1`` neuron)."""
+    V = np.append(s, 0.0)[:, None]
+    return Stack(V, np.append(-s * p, 1.0), np.column_stack([M.T, constant]), c)
+
+
+def balanced_objective(stack: Stack, X, Y, lam: float, variant: str) -> float:
+    """HTW eq. (4) at the best rescaling of ``stack``: ``L + lam (2 sum_k ||w_k|| ||(v_k, b_k)||
+    + ||c||^2)`` for "7"; ``L + 2 lam sum_k ||w_k|| |v_k|`` for "8" (biases free)."""
+    loss = float(np.sum((stack(X) - Y) ** 2))
+    if variant == "7":
+        return loss + lam * balanced_norm_sq(stack)
+    return loss + 2 * lam * float(np.sum(np.linalg.norm(stack.W, axis=0) * np.abs(stack.V[:, 0])))
+
+
+def fit_atoms(fit):
+    """``(s, p, M, constant, c)`` of the fit's stack (1D atoms, kink form ``p = s r``)."""
+    a = atoms(fit.stack)
+    s = a.s[:, 0]
+    return s, s * a.r, a.m, a.constant, a.c
+
+
+def consecutive_merges(fit, X, Y, variant):
     """Every merge of two same-direction atoms of ``fit`` sitting at consecutive distinct
-    data points (module docstring), with the objective of the merged network."""
+    data points (module docstring), with the eq.-(4) objective of the merged network."""
     xs = np.unique(X[:, 0])
+    s, p, M, constant, c = fit_atoms(fit)
     out = []
-    for s in (1.0, -1.0):
-        idx = [k for k in np.flatnonzero(fit.directions == s) if np.linalg.norm(fit.masses[k]) > 0]
-        at = {float(fit.kinks[k]): k for k in idx if np.any(xs == fit.kinks[k])}
+    for direction in (1.0, -1.0):
+        at = {}
+        for k in np.flatnonzero((s == direction) & (np.linalg.norm(M, axis=1) > 0)):
+            hit = np.flatnonzero(np.abs(xs - p[k]) <= AT_DATA_TOL)
+            if hit.size:
+                at.setdefault(int(hit[0]), []).append(k)
         for i in range(len(xs) - 1):
-            a, b = at.get(float(xs[i])), at.get(float(xs[i + 1]))
-            if a is None or b is None:
+            if i not in at or i + 1 not in at or len(at[i]) != 1 or len(at[i + 1]) != 1:
                 continue
-            ma, mb = fit.masses[a], fit.masses[b]
-            na, nb = np.linalg.norm(ma), np.linalg.norm(mb)
-            q = (na * xs[i] + nb * xs[i + 1]) / (na + nb)
-            keep = np.ones(len(fit.kinks), bool)
+            a, b = at[i][0], at[i + 1][0]
+            na, nb = np.linalg.norm(M[a]), np.linalg.norm(M[b])
+            q = (na * p[a] + nb * p[b]) / (na + nb)
+            keep = np.ones(len(p), bool)
             keep[[a, b]] = False
-            p = np.append(fit.kinks[keep], q)
-            M = np.vstack([fit.masses[keep], ma + mb])
-            d = np.append(fit.directions[keep], s)
-            merged = atoms_stack(d, p, M, fit.constant, fit.c, fit.variant)
-            grid = np.linspace(xs[i], xs[i + 1], 201)[:, None]
-            out.append(Merge(a, b, q, network_objective(merged, X, Y, fit.lam, fit.variant),
-                             float(np.max(np.abs(merged(grid) - fit.stack(grid)))), float(ma @ mb / (na * nb))))
+            merged = atom_network(np.append(s[keep], direction), np.append(p[keep], q),
+                                  np.vstack([M[keep], M[a] + M[b]]), constant, c)
+            grid = np.linspace(p[a], p[b], 201)[:, None]
+            out.append(Merge(float(p[a]), float(p[b]), float(q), balanced_objective(merged, X, Y, fit.lam, variant),
+                             float(np.max(np.abs(merged(grid) - fit.stack(grid)))), float(M[a] @ M[b] / (na * nb))))
     return out
 
 
@@ -78,7 +110,7 @@ def second_minimizer(X, Y, lam, variant="8"):
     ``(fit, None)`` when no consecutive merge qualifies."""
     fit = fit_function_space(X, Y, lam, variant)
     slack = RTOL_CERTIFIED * max(fit.objective, 1.0) + (fit.objective - fit.lower_bound)
-    for m in consecutive_merges(fit, X, Y):
+    for m in consecutive_merges(fit, X, Y, variant):
         if m.objective <= fit.lower_bound + slack and m.distance > 1e-6 * max(1.0, np.max(np.abs(Y))):
             return fit, m
     return fit, None
@@ -123,7 +155,7 @@ def check_multitask_unique(ctx):
     for T in ctx.pick(dev=(2, 3), ci=(2, 3, 5)):
         X, Y = random_tasks(T, rng)
         fit = fit_function_space(X, Y, 0.01, "8")
-        merges = consecutive_merges(fit, X, Y)
+        merges = consecutive_merges(fit, X, Y, "8")
         slack = RTOL_CERTIFIED * max(fit.objective, 1.0) + (fit.objective - fit.lower_bound)
         for m in merges:
             excess = (m.objective - fit.lower_bound - slack) / fit.objective
@@ -149,7 +181,8 @@ KINK_TOL = 1e-6
 
 def distinct_kinks(fit) -> np.ndarray:
     """Sorted kink positions of ``fit`` with nonzero mass, merged within :data:`KINK_TOL`."""
-    p = np.sort(fit.kinks[np.linalg.norm(fit.masses, axis=1) > 0])
+    _, p, M, _, _ = fit_atoms(fit)
+    p = np.sort(p[np.linalg.norm(M, axis=1) > 0])
     return p[np.concatenate([[True], np.diff(p) > KINK_TOL])] if p.size else p
 
 
