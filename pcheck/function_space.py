@@ -68,9 +68,9 @@ MASTER_TOL = 1e-10
 #: dropped atom violates the dual check and is added back by the exchange loop.
 VANISH_RATIO = 1e-2
 #: Only atoms below this fraction of the largest mass may be dropped that way. Reason:
-#: the master's inactive masses sit at its tolerance level (<= 1e-6 relative), far below
+#: the master's inactive masses sit near its tolerance level (~1e-8 relative), below
 #: it, while a first Newton step may legitimately shrink a large mass a lot.
-SMALL_MASS = 1e-4
+SMALL_MASS = 1e-6
 #: Atoms added per exchange step at most (the most violated cells first). Reason: the
 #: master's cost grows like its number of atoms squared, and cells far from the
 #: optimum's support stop being violated once the first atoms are in.
@@ -85,6 +85,9 @@ ROUNDING = 1e-14
 #: still moving; 1e-3 rad is far above Newton's final accuracy and far below the
 #: spacing of genuinely distinct atoms on random data.
 MERGE_ANGLE = 1e-3
+#: Angles closer than this are the same neuron and merge without moving. Reason: angles
+#: recomputed from kinks or clipped to an arc end agree to a few ulps (~1e-15 rad).
+DUPLICATE_ANGLE = 1e-13
 
 
 @dataclass(frozen=True)
@@ -398,7 +401,7 @@ def support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free):
     return val, grad, H
 
 
-def polish(x, Y, lam, variant, phi, mu, c, lo, hi, *, steps: int = 30):
+def polish(x, Y, lam, variant, phi, mu, c, lo, hi, *, steps: int = 60):
     """Newton's method on the smooth support problem (:func:`support_gradient_hessian`):
     angles strictly inside their arcs ``[lo, hi]`` move (variant "7"), masses and ``c``
     always; a backtracking line search keeps the objective decreasing (up to
@@ -408,13 +411,14 @@ def polish(x, Y, lam, variant, phi, mu, c, lo, hi, *, steps: int = 30):
         phi, mu, lo, hi = merge_close(phi.copy(), mu.copy(), lo, hi)
     K, d = mu.shape
     phi, mu, c, lo, hi = phi.copy(), mu.copy(), c.copy(), lo.copy(), hi.copy()
-    best_gnorm, stalls = np.inf, 0
+    best_gnorm, stalls, prev_val = np.inf, 0, np.inf
     for _ in range(steps):
         free = (lo < phi) & (phi < hi) if variant == "7" else np.zeros(K, bool)
         val, grad, H = support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free)
         gnorm = float(np.linalg.norm(grad))
-        stalls = stalls + 1 if gnorm >= best_gnorm else 0
-        best_gnorm = min(best_gnorm, gnorm)
+        flat = prev_val - val <= ROUNDING * abs(val)  # the objective no longer tells steps apart
+        stalls = stalls + 1 if (flat and gnorm >= best_gnorm) else 0
+        best_gnorm, prev_val = min(best_gnorm, gnorm), val
         if stalls >= 2 and _drop_smallest(mu):
             # stuck next to a small atom (e.g. two atoms sharing an arc): drop it, retry
             k = int(np.argmin(np.linalg.norm(mu, axis=1)))
@@ -424,10 +428,7 @@ def polish(x, Y, lam, variant, phi, mu, c, lo, hi, *, steps: int = 30):
             continue
         if stalls >= 2 or gnorm == 0.0:
             break
-        try:
-            step = -np.linalg.solve(H, grad)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(H, grad, rcond=None)[0]
+        step = newton_step(H, grad)
         if not float(grad @ step) < 0:
             break
         nf = int(free.sum())
@@ -467,13 +468,34 @@ def merge_close(phi, mu, lo, hi):
     for k in range(1, len(phi)):
         j = out[-1]
         same = lo[k] < phi[k] < hi[k] and lo[j] < phi[j] < hi[j] and lo[k] == lo[j]
-        if same and phi[k] - phi[j] < MERGE_ANGLE:
+        if phi[k] - phi[j] <= DUPLICATE_ANGLE:  # the same neuron twice (e.g. on an arc end)
+            mu[j] = mu[j] + mu[k]
+        elif same and phi[k] - phi[j] < MERGE_ANGLE:
             wj, wk = np.linalg.norm(mu[j]), np.linalg.norm(mu[k])
             phi[j] = (wj * phi[j] + wk * phi[k]) / (wj + wk)
             mu[j] = mu[j] + mu[k]
         else:
             out.append(k)
     return phi[out], mu[out], lo[out], hi[out]
+
+
+def newton_step(H, grad):
+    """``-(H + tau I)^{-1} grad`` on the Jacobi-scaled system (masses and angles live on
+    very different scales), with the smallest shift ``tau >= 0`` (from 1e-14 up, times 10)
+    that makes the scaled matrix positive definite: the angles make the objective
+    non-convex, and a descent direction is needed."""
+    scale = 1.0 / np.sqrt(np.maximum(np.abs(np.diag(H)), np.finfo(float).tiny))
+    Hs = H * scale[:, None] * scale[None, :]
+    gs = grad * scale
+    tau = 0.0
+    while True:
+        try:
+            L = np.linalg.cholesky(Hs + tau * np.eye(len(gs)))
+            break
+        except np.linalg.LinAlgError:
+            tau = 1e-14 if tau == 0.0 else 10.0 * tau
+    y = np.linalg.solve(L.T, np.linalg.solve(L, -gs))
+    return y * scale
 
 
 def _drop_smallest(mu) -> bool:
@@ -546,8 +568,9 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
         if new.sum() > MAX_NEW_ATOMS:  # the most violated ones: keeps the master small
             new &= viol.ratio >= np.sort(viol.ratio[new])[-MAX_NEW_ATOMS]
         candidates = _unique_angles(np.concatenate([phi, kink_angle(viol.s[new], viol.p[new])]))
-        if len(candidates) == len(phi):
-            break  # no atom outside the support violates the dual constraint: stalled
+        improving = len(history) < 2 or history[-2]["objective"] - objective > ROUNDING * objective
+        if len(candidates) == len(phi) and not improving:
+            break  # no new violated atom and the support no longer improves: stalled
         phi = candidates
     stack, objective, lower, gap, phi, mu, c = best
     order = np.argsort(phi, kind="stable")
