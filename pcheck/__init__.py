@@ -8,6 +8,7 @@ The public API is re-exported here; ``pcheck.strategies`` (Hypothesis strategies
 from .costs import g, network_cost, parameter_cost
 from .evaluate1d import PiecewiseAffine, evaluate_1d, piecewise_affine
 from .function_space import FunctionSpaceFit, fit_function_space
+from .width import NetworkFit, WidthVerdict, fit_network, width_sufficiency
 from .gp import fit_gp, nngp_kernel
 from .ledger import Evidence, claim
 from .measure import Atoms, Kinks, atoms, hessian_pairing, kinks, smoothed_second_derivative
@@ -28,4 +29,5 @@ __all__ = [
     "fit_random_features", "nngp_kernel", "fit_gp",
     "claim", "Evidence",
     "fit_function_space", "FunctionSpaceFit",
+    "fit_network", "NetworkFit", "width_sufficiency", "WidthVerdict",
 ]

@@ -1,0 +1,62 @@
+"""Tests of pcheck.width: the width-n problem (HTW eq. 4) and the Theorem 3.2 verdict."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pcheck import fit_function_space, fit_network, width_sufficiency
+from pcheck.function_space import network_objective
+from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
+from pcheck.width import network_gradient
+
+
+def instance(seed, N, d):
+    rng = np.random.default_rng([seed, N, d])
+    return np.sort(rng.uniform(-2, 2, N))[:, None], rng.standard_normal((N, d))
+
+
+@pytest.mark.parametrize("variant", ["7", "8"])
+def test_gradient_matches_finite_differences(variant):
+    X, Y = instance(0, 5, 2)
+    rng = np.random.default_rng(1)
+    theta = rng.standard_normal(3 * 4 + 2)
+    val, grad = network_gradient(theta, (3, 2), X, Y, 0.1, variant)
+    h = 1e-6  # central differences: error ~ h^2 |f'''| ~ 1e-12, rounding ~ 1e-16 / h = 1e-10
+    fd = [(network_gradient(theta + h * e, (3, 2), X, Y, 0.1, variant)[0]
+           - network_gradient(theta - h * e, (3, 2), X, Y, 0.1, variant)[0]) / (2 * h) for e in np.eye(len(theta))]
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
+
+
+@given(seed=st.integers(0, 10**6), N=st.integers(1, 4), lam=st.sampled_from([1e-2, 0.1, 1.0]),
+       variant=st.sampled_from(["7", "8"]))
+def test_scalar_output_width_N_plus_1_is_reached(seed, N, lam, variant):
+    """d_out = 1: the certified optimum is reached at width N + 1 (HTW Theorem 3.2)."""
+    X, Y = instance(seed, N, 1)
+    v = width_sufficiency(X, Y, lam, variant=variant, seed=seed, restarts=1)
+    assert v.verdict == "reached", (v.margin, v.atoms)
+    assert v.network.stack.n <= N + 1
+    # the objective is eq. (4) of the returned network, never below the certified bound
+    assert_rel_close(v.network_objective, network_objective(v.network.stack, X, Y, lam, variant),
+                     rtol=RTOL_REORDER, what="eq. (4) at the network")
+    assert v.network_objective >= v.lower_bound * (1 - RTOL_CERTIFIED)
+
+
+def test_pruning_to_fewer_atoms_costs_more():
+    """Width 1 on data needing two kinks: the network stays above the certified optimum."""
+    X = np.array([[-1.0], [0.0], [1.0]])
+    Y = np.array([[0.0], [1.0], [0.0]])
+    fit = fit_function_space(X, Y, 0.01, "8")
+    net = fit_network(X, Y, 0.01, 1, variant="8", restarts=2, fit=fit)
+    assert net.stack.n <= 1
+    assert net.objective > fit.objective * (1 + 1e-3)
+    assert net.effort["restarts"] == 2 and net.effort["subsets"] >= 1
+
+
+@pytest.mark.parametrize("bad, match", [(dict(width=0), "width"), (dict(lam=-1.0), "lam"),
+                                        (dict(X=np.zeros((3, 2))), "X")])
+def test_bad_input(bad, match):
+    args = dict(X=np.arange(3.0)[:, None], Y=np.ones((3, 1)), lam=1.0, width=2)
+    args.update(bad)
+    with pytest.raises(ValueError, match=match):
+        fit_network(args["X"], args["Y"], args["lam"], args["width"])
