@@ -1,4 +1,4 @@
-"""Evaluation of one-dimensional stacks in ``O((n + B) log n)`` instead of ``O(n B)``.
+"""Evaluation of one-dimensional stacks in ``O((n + B) log(n + B))`` instead of ``O(n B)``.
 
 For ``d_in = 1`` the stack of HTW eq. 2 is piecewise affine with kinks at
 ``xi_k = -b_k / v_k``. A neuron with ``v_k > 0`` is active (``b_k + v_k x > 0``) exactly
@@ -11,7 +11,8 @@ is the constant ``w_k relu(b_k)``. Hence
 
 Sorting the kinks of each sign of ``v_k`` once and forming compensated prefix sums
 (ascending for ``v_k > 0``, descending for ``v_k < 0``) of ``w_k v_k`` and ``w_k b_k``
-turns each evaluation into two binary searches and four table look-ups.
+turns the evaluation at B points into a sort of the points, two binary searches and
+four table look-ups per point.
 
 Accuracy: every prefix is exact to ``2 eps`` of its value plus ``O(n eps^2)`` of its
 terms (:func:`pcheck.kernels.compensated_cumsum`), and a kink that rounding puts on the
@@ -88,7 +89,7 @@ def piecewise_affine(stack) -> PiecewiseAffine:
 
 def evaluate_1d(stack, x) -> np.ndarray:
     """``h(x)`` of a ``d_in = 1`` stack at ``x`` (shape ``(B,)`` or ``(B, 1)``), returned as
-    ``(B, d_out)``, in ``O((n + B) log n)``; equals ``stack(x)`` up to rounding."""
+    ``(B, d_out)``, in ``O((n + B) log(n + B))``; equals ``stack(x)`` up to rounding."""
     _require_1d_stack(stack)
     x = np.asarray(x)
     x = as_array(x, "x", ndim=2, shape=(None, 1))[:, 0] if x.ndim == 2 else as_array(x, "x", ndim=1)

@@ -12,7 +12,7 @@ from numba import njit, prange
 
 #: samples per block of the forward pass. A block's pre-activations (``NT`` rows) and
 #: outputs (``d_out`` rows) stay in L1/L2 while the neuron loop streams through V, b, W;
-#: 128 to 1024 measured within noise of each other (benchmarks/README.md).
+#: blocks of 128 to 1024 samples ran within 10% of each other (one thread, d_in = 8, 16).
 BLOCK = 256
 
 #: below this many multiply-adds ``n B (d_in + d_out)`` (~50 microseconds on one core)
@@ -20,7 +20,8 @@ BLOCK = 256
 PARALLEL_MIN_WORK = 200_000
 
 #: neurons per register tile: 4 neurons x 4 input features (16 weights) plus 4 input and
-#: 4 pre-activation vectors fit the 32 vector registers, so each loaded input vector
+#: 4 pre-activation vectors fit the 32 vector registers of AVX-512 (with AVX2's 16, some
+#: weights are re-read from L1), so each loaded input vector
 #: feeds 4 neurons and each stored pre-activation vector carries 4 products.
 NT = 4
 

@@ -1,4 +1,4 @@
-"""The sorted O((n + B) log n) evaluation of 1D stacks against the dense kernel (pcheck/evaluate1d.py)."""
+"""The sorted O((n + B) log(n + B)) evaluation of 1D stacks against the dense kernel (pcheck/evaluate1d.py)."""
 
 import math
 import os
