@@ -155,6 +155,7 @@ BUILTIN_MODULES = (
     "pcheck.claims.htw_multitask",
     "pcheck.claims.shenouda",
     "pcheck.claims.lee_ndirango",
+    "pcheck.claims.htw_width",
 )
 
 
