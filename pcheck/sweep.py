@@ -182,3 +182,37 @@ def footnote7_instance(instance: dict) -> float:
     v = instance["v_norm"] * unit(instance["d_in"])
     w = instance["w_norm"] * unit(instance["d_out"], -1.0)
     return footnote7_identity(Stack(v[None, :], [instance["b"]], w[:, None], np.zeros(instance["d_out"])))
+
+
+def thm3_2_grid(ctx: Context) -> list[dict]:
+    """Instances of the Theorem 3.2 sweep of ``proofs_notes/htw-thm3_2.md``: 1D data
+    ``X = sort(U(-2, 2, N))``, ``Y = N(0, 1)^(N x d_out)`` from ``default_rng([seed, N, d_out])``;
+    the ``thorough`` grid is that note's full sweep."""
+    variants = ctx.pick(dev=("7", "8"), nojit=("7",))
+    d_outs = ctx.pick(dev=(1, 2, 5), ci=(1, 2, 3, 5, 8), nojit=(1, 5))
+    Ns = ctx.pick(dev=(3, 5), ci=(2, 3, 4, 5, 6), nojit=(5,))
+    lams = ctx.pick(dev=(0.1,), ci=(1e-3, 0.1, 1.0), nojit=(0.1,))
+    seeds = ctx.pick(dev=(0,), thorough=(0, 1, 2))
+    return [{"variant": v, "d_out": d, "N": N, "lam": lam, "seed": seed}
+            for v, d, N, lam, seed in itertools.product(variants, d_outs, Ns, lams, seeds)]
+
+
+@sweep("htw.thm3_2.grid", source="Heiss, Teichmann & Wutte, arXiv 2112.15577, Theorem 3.2", note="htw-thm3_2.md",
+       statement="In 1D, a width n = N + 1 network reaches the certified optimum of (5) (HTW claim it for every "
+                 "d_out); a search that stays above the bound leaves the instance open.",
+       measure="relative margin of the best width-(N+1) network over the certified bound", grid=thm3_2_grid,
+       expected="open", variants=("7", "8"))
+def thm3_2_instance(instance: dict) -> float:
+    """:func:`pcheck.width.width_sufficiency` at width ``N + 1`` (2 restarts on top of the pruned
+    function-space starts): "reached" gives the margin, "not reached" is :class:`Undecided`."""
+    from .width import width_sufficiency
+
+    rng = np.random.default_rng([instance["seed"], instance["N"], instance["d_out"]])
+    X = np.sort(rng.uniform(-2, 2, instance["N"]))[:, None]
+    Y = rng.standard_normal((instance["N"], instance["d_out"]))
+    v = width_sufficiency(X, Y, instance["lam"], variant=instance["variant"], seed=instance["seed"], restarts=2)
+    if v.verdict == "refuted":
+        raise AssertionError(f"certified: no width-{v.width} network reaches the optimum; margin {v.margin:.3e}")
+    if v.verdict != "reached":
+        raise Undecided(f"margin {v.margin:.3e} over the bound, optimum with {v.atoms} atoms, effort {v.effort}")
+    return max(v.margin, 0.0)

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from pcheck.cli import main
+from pcheck.function_space import GAP_TOL
 from pcheck.ledger import Context
 from pcheck.sweep import SWEEPS, Sweep, Undecided, evaluate_instance, footnote7_grid, map_instances, sweep_outcome
 
@@ -102,3 +103,18 @@ def test_without_dask_the_error_names_the_extra(monkeypatch):
         map_instances(below_one, [{"x": 0.25}])
     assert map_instances(below_one, [{"x": 0.25}], serial=True)[0]["verdict"] == "holds"
     assert main(["sweep", "--no-report"]) == 2
+
+
+def test_theorem_3_2_sweep_leaves_the_unreached_vector_instance_open():
+    """(variant 7, d_out 5, N 5, lam 0.1, seed 0) is an instance where the search of
+    proofs_notes/htw-thm3_2.md found no width-(N+1) network at the certified optimum."""
+    s = SWEEPS["htw.thm3_2.grid"]
+    instances = [{"variant": "7", "d_out": 1, "N": 3, "lam": 0.1, "seed": 0},
+                 {"variant": "7", "d_out": 5, "N": 5, "lam": 0.1, "seed": 0}]
+    rows = map_instances(s.evaluate, instances, serial=True)
+    assert [r["verdict"] for r in rows] == ["holds", "open"]
+    assert rows[1]["message"].startswith("margin ")
+    assert float(rows[1]["message"].split()[1]) > GAP_TOL  # above the solver's certified relative gap
+    outcome = sweep_outcome(s, rows, 0.0)
+    assert (outcome.verdict, outcome.as_expected) == ("open", True)
+    assert instances[1] in s.grid(Context(profile="dev"))
