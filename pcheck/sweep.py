@@ -9,6 +9,9 @@ serially; both give the same per-instance results, in grid order. :func:`sweep_o
 folds them into an :class:`pcheck.ledger.Outcome`, so a sweep lands in the same report
 (``report.md``, ``report.json``, ``details.instances``) as ``pcheck verify``.
 
+Built-in sweeps: ``htw.footnote7.grid`` (footnote 7 on a grid of single neurons) and
+``htw.thm3_2.grid`` (Theorem 3.2 at width N + 1, the grid of ``proofs_notes/htw-thm3_2.md``).
+
 Register a sweep with :func:`sweep`::
 
     @sweep("mypaper.lemma2.grid", statement="...", source="My paper, Lemma 2",
