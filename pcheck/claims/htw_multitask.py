@@ -56,6 +56,9 @@ def random_features_separable(problem) -> float:
 
 
 def _svd_condition_scale(X, y, lam, V, b, rows) -> np.ndarray:
+    """Condition scale of :func:`pcheck.random_features.ridge_solve`: the SVD solve
+    ``|Q| |s inv| |U^T| |y|`` plus its refinement step
+    ``|Q| inv |Q^T| (|Phi^T| (|y| + |Phi| |B|) + lam |B|)``, ``inv = 1 / (s^2 + lam)``."""
     from ..random_features import features
 
     Phi = features(X, V, b)
@@ -64,8 +67,11 @@ def _svd_condition_scale(X, y, lam, V, b, rows) -> np.ndarray:
     if Phi.shape[0] == 0:
         return np.zeros(Phi.shape[1])
     U, s, Qt = np.linalg.svd(Phi, full_matrices=False)
-    filt = s / (s**2 + lam) if lam > 0 else np.where(s > 0, 1 / np.where(s > 0, s, 1), 0)
-    return np.abs(Qt.T) @ (np.abs(filt) * (np.abs(U.T) @ np.abs(y)))
+    inv = 1 / (s**2 + lam) if lam > 0 else np.where(s > 0, 1 / np.where(s > 0, s, 1) ** 2, 0)
+    Q = np.abs(Qt.T)
+    first = Q @ (np.abs(s * inv) * (np.abs(U.T) @ np.abs(y)))
+    resid = np.abs(Phi.T) @ (np.abs(y) + np.abs(Phi) @ first) + lam * first
+    return first + Q @ (inv * (Q.T @ resid))
 
 
 @claim("htw.sec4.random_features_separable", source=f"{HTW}, section 4 (random first layer)",
@@ -77,28 +83,55 @@ def check_random_features_separable(ctx):
                           measure="error / condition scale", claim_id="htw.sec4.random_features_separable")
 
 
+def certificate_rounding(fit, X, Y, lam, mask) -> np.ndarray:
+    """Per task, a first-order bound on the floating-point error of evaluating
+    ``objective - lower_bound`` (:func:`ridge_objective`, :func:`ridge_lower_bound`): the
+    residual ``alpha = y - Phi beta`` carries an absolute error up to
+    ``e = n eps (|y| + |Phi| |beta|)`` (cancellation when features are nearly collinear),
+    ``Phi^T alpha`` up to ``d = |Phi|^T e + n eps |Phi|^T |alpha|``, so the dual term
+    ``||Phi^T alpha||^2 / lam`` errs by ``(2 ||Phi^T alpha|| ||d|| + ||d||^2) / lam`` and the
+    loss terms by ``4 ||alpha|| ||e||``."""
+    from ..random_features import features, observation_mask
+
+    obs = observation_mask(mask, Y.shape)
+    Phi = features(X, fit.V, fit.b)
+    beta = np.column_stack([fit.W, fit.c]).T
+    n_eps = (Phi.shape[1] + Phi.shape[0] + 2) * np.finfo(float).eps
+    out = np.empty(Y.shape[1])
+    for k in range(Y.shape[1]):
+        P, y = Phi[obs[:, k]], Y[obs[:, k], k]
+        alpha = y - P @ beta[:, k]
+        e = n_eps * (np.abs(y) + np.abs(P) @ np.abs(beta[:, k]))
+        d = np.abs(P.T) @ e + n_eps * (np.abs(P.T) @ np.abs(alpha))
+        g = np.linalg.norm(P.T @ alpha)
+        out[k] = (2 * g * np.linalg.norm(d) + np.linalg.norm(d) ** 2) / lam + 4 * np.linalg.norm(alpha) * np.linalg.norm(e)
+    return out
+
+
 def random_features_certified(problem) -> float:
     """The fitted readout is optimal: per-task dual lower bound within ``RTOL_CERTIFIED``
-    of the objective (lam > 0), and the joint objective is the sum of the task objectives."""
+    (relative to ``||y||^2``, the objective of ``beta = 0``) plus the rounding bound of
+    :func:`certificate_rounding` of the objective (lam > 0; lam = 0 draws use lam = 1e-6),
+    and the joint objective is the sum of the task objectives."""
     X, Y, lam, V, b, mask = problem
     lam = max(lam, 1e-6)
     fit = fit_random_features(X, Y, lam, V, b, mask=mask)
     upper = ridge_objective(fit, X, Y, lam, mask=mask)
     lower = ridge_lower_bound(fit, X, Y, lam, mask=mask)
     scale = np.maximum(upper, np.sum(np.where(mask if mask is not None else True, Y, 0.0) ** 2, axis=0))
-    gap = (upper - lower) / np.maximum(scale, np.finfo(float).tiny)
-    if np.any(gap > RTOL_CERTIFIED) or np.any(lower > upper + RTOL_CERTIFIED * scale):
-        raise AssertionError(f"ridge certificate fails: objective {upper}, lower bound {lower}")
-    return float(np.max(np.abs(gap), initial=0.0))
+    allowed = RTOL_CERTIFIED * scale + certificate_rounding(fit, X, Y, lam, mask)
+    if np.any(np.abs(upper - lower) > allowed):
+        raise AssertionError(f"ridge certificate fails: objective {upper}, lower bound {lower}, allowed {allowed}")
+    return float(np.max((upper - lower) / np.maximum(scale, np.finfo(float).tiny), initial=0.0))
 
 
 @claim("htw.sec4.random_features_certified", source=f"{HTW}, section 4 and eq. (4) with (V, b) frozen",
        note="htw-sec4-separable.md", variants=("7",),
        statement="fit_random_features returns the minimizer of (4) over (W, c): certified by the ridge dual "
-                 "bound to a relative gap of 1e-9.")
+                 "bound to a relative gap of 1e-9 plus the rounding error of evaluating the certificate.")
 def check_random_features_certified(ctx):
     return property_check(ctx, random_feature_problems(), random_features_certified,
-                          measure="relative duality gap / ||y||^2", claim_id="htw.sec4.random_features_certified")
+                          measure="duality gap / ||y||^2", claim_id="htw.sec4.random_features_certified")
 
 
 @st.composite
