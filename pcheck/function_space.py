@@ -46,6 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import linalg
 
 from ._validate import as_count, as_dataset, as_scalar
 from .costs import check_variant
@@ -490,12 +491,11 @@ def newton_step(H, grad):
     tau = 0.0
     while True:
         try:
-            L = np.linalg.cholesky(Hs + tau * np.eye(len(gs)))
+            factor = linalg.cho_factor(Hs + tau * np.eye(len(gs)), check_finite=False)
             break
-        except np.linalg.LinAlgError:
+        except linalg.LinAlgError:
             tau = 1e-14 if tau == 0.0 else 10.0 * tau
-    y = np.linalg.solve(L.T, np.linalg.solve(L, -gs))
-    return y * scale
+    return linalg.cho_solve(factor, -gs, check_finite=False) * scale
 
 
 def _drop_smallest(mu) -> bool:
