@@ -91,7 +91,8 @@ def appendix_b_figures(result, tasks, out_dir) -> list:
     stack_panel(ax, h1, x, name="h_1")
     ax.set_title("first stack h_1")
     figures.append(_save(fig, out_dir / "appendix_b_stack1.png",
-                         "HTW Appendix B, first stack h_1 (green) of the jointly trained 3-stack network (d_1 = d_2 = 1, "
+                         "HTW Appendix B, first stack h_1 (green) of the jointly trained 3-stack network "
+                         "(d_1 = d_2 = 1, "
                          "identity between stacks), its second derivative as atoms at the kinks (yellow dots) and "
                          f"Gaussian-smoothed (yellow line); training objective {result.joint.objective:.4g}."))
 
@@ -107,7 +108,8 @@ def appendix_b_figures(result, tasks, out_dir) -> list:
     defect = periodicity_defect(net, tasks.period, 0.0, span)
     ax2.set_title(f"representation H, periodicity defect {defect:.3f}")
     figures.append(_save(fig, out_dir / "appendix_b_stack2.png",
-                         "HTW Appendix B, second stack h_2 on the range of h_1 with its second derivative (left) and the "
+                         "HTW Appendix B, second stack h_2 on the range of h_1 with its second derivative (left) "
+                         "and the "
                          f"learned representation H = h_2 o h_1 (right, period {tasks.period:g} marked); periodicity "
                          f"defect ||H(x+P) - H(x)|| / ||H - mean H|| = {defect:.3f} on [0, {span - tasks.period:g}]."))
 
@@ -143,7 +145,8 @@ def appendix_b_figures(result, tasks, out_dir) -> list:
         ax.set_ylabel(f"f_{k}(x)")
         ax.legend(fontsize=7)
     figures.append(_save(fig, out_dir / "appendix_b_joint_vs_alone.png",
-                         "HTW Appendix B, data-poor task(s) trained jointly with the 6 other tasks (green) vs alone with the "
+                         "HTW Appendix B, data-poor task(s) trained jointly with the 6 other tasks (green) vs alone "
+                         "with the "
                          "same architecture (purple); held-out RMS errors on [0, "
                          f"{span:g}]: joint {np.round(result.joint_error, 3).tolist()}, alone "
                          f"{np.round(result.alone_error, 3).tolist()}."))
@@ -172,7 +175,8 @@ FIGURES = ("appendix-b", "multitask-benefit")
 def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``pcheck plot``."""
     parser.add_argument("figure", choices=FIGURES, help="which figures to draw")
-    parser.add_argument("--out", default="pcheck-figures", metavar="DIR", help="output directory (default pcheck-figures/)")
+    parser.add_argument("--out", default="pcheck-figures", metavar="DIR",
+                        help="output directory (default pcheck-figures/)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the task data and the random starts")
 
 

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-import pcheck
 from pcheck.claims import htw_multitask as claims
 from pcheck.random_features import fit_random_features, ridge_lower_bound, ridge_objective
 
