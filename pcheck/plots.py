@@ -159,8 +159,10 @@ def benefit_figure(curves, out_dir, *, xlabel: str, name: str, caption: str) -> 
     model for the ratio joint / alone (below 1 = multi-task benefit)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
-    for label, (x, alone, joint) in curves.items():
-        ax.plot(x, np.asarray(joint) / np.asarray(alone), marker="o", label=label)
+    styles = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-.")]
+    for i, (label, (x, alone, joint)) in enumerate(curves.items()):
+        marker, ls = styles[i % len(styles)]
+        ax.plot(x, np.asarray(joint) / np.asarray(alone), marker=marker, ls=ls, label=label)
     ax.set_title("data-poor task: joint vs alone", fontsize=10)
     ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
     ax.set_xlabel(xlabel)
