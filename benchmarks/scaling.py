@@ -80,7 +80,8 @@ def width_table(quick: bool) -> list[str]:
     for name, (make, widths) in routines(d_out=2).items():
         widths = widths[:2] if quick else widths
         times = [best_time(make(n)) for n in widths]
-        cells = "  ".join(f"n={n:<7d} {t:9.2e} s" for n, t in zip(widths, times))
+        size = "N" if name.endswith("(N)") else "n"
+        cells = "  ".join(f"{size}={n:<7d} {t:9.2e} s" for n, t in zip(widths, times))
         rows.append(f"{name:24} {cells}  slope {loglog_slope(widths, times):5.2f}")
     return rows
 
