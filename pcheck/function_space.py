@@ -81,6 +81,11 @@ MAX_NEW_ATOMS = 100
 #: of the step, below float64 resolution (~1e-16 relative), while the dual certificate
 #: needs the variables themselves exact; the step is then judged by the gradient norm.
 ROUNDING = 1e-14
+#: Entries of ``T G`` (second differences of ramp columns) below this fraction of their
+#: column's largest entry are set to 0 in the master. Reason: on cells where a ramp is
+#: linear its second difference is exactly 0 and float leaves ~1e-16 relative; the master
+#: only finds the support (Newton and the certificate fix the digits).
+SPARSE_RTOL = 1e-12
 #: Atoms inside one arc closer than this angle are merged before Newton (merge_close).
 #: Reason: the exchange step adds the dual's maximizer next to a support atom that is
 #: still moving; 1e-3 rad is far above Newton's final accuracy and far below the
@@ -292,31 +297,53 @@ def certified_lower_bound(x, Y, lam, variant, alpha) -> tuple[float, float]:
 # ----------------------------------------------------------------------------- primal
 
 
+def second_differences(xs: np.ndarray):
+    """The banded, invertible ``T (n, n)`` on sorted distinct points: row 0 the value at
+    ``xs[0]``, row 1 the first divided difference, row ``j >= 2`` the change of slope at
+    ``xs[j-1]``. ``T`` maps a piecewise-linear function's values to its kinks, so ``T``
+    times a ramp column has at most four non-zeros (rows 0, 1 and the kink's cell)."""
+    from scipy import sparse
+
+    n = len(xs)
+    T = sparse.lil_matrix((n, n))
+    T[0, 0] = 1.0
+    h = np.diff(xs)
+    if n > 1:
+        T[1, 0], T[1, 1] = -1.0 / h[0], 1.0 / h[0]
+    for j in range(2, n):
+        T[j, j - 2] = 1.0 / h[j - 2]
+        T[j, j - 1] = -1.0 / h[j - 2] - 1.0 / h[j - 1]
+        T[j, j] = 1.0 / h[j - 1]
+    return T.tocsr()
+
+
 def master(x, Y, lam, variant, phi):
     """The restricted master: the group lasso over the atoms ``phi_k``,
 
-    .. math:: \\min_{\\mu, c} \\|\\Psi \\mu + 1 c^T - Y\\|_F^2
-              + \\lambda\\Big(2\\sum_k \\omega(\\phi_k)\\|\\mu_k\\| + \\|c\\|^2\\Big)
+    .. math:: \min_{\mu, c} \|\Psi \mu + 1 c^T - Y\|_F^2
+              + \lambda\Big(2\sum_k \omega(\phi_k)\|\mu_k\| + \|c\|^2\Big)
 
-    ("8": ``c`` free), solved as an SOCP with Clarabel. The loss is reduced by a thin QR
-    of ``G = [Psi, 1]`` (``||G Mt - Y||^2 = ||R Mt - Q^T Y||^2 + const``), so the problem
-    size does not grow with N. Returns ``mu (K, d)`` and ``c``.
+    ("8": ``c`` free), solved as an SOCP with Clarabel. The fitted values ``S`` at the
+    distinct points enter through ``T S = T G Mt`` (``G = [Psi, 1]``, ``Mt = [mu; c]``,
+    :func:`second_differences`), which is sparse, and ``r = E S - Y`` (``E`` repeats
+    duplicate points), so the conic system stays sparse however many atoms there are.
+    Entries of ``T G`` below ``SPARSE_RTOL`` of their column are rounding of exact zeros
+    and are dropped. Returns ``mu (K, d)`` and ``c``.
     """
     import clarabel
     from scipy import sparse
 
     N, d = Y.shape
     K = len(phi)
-    G = np.hstack([ramps(x, phi), np.ones((N, 1))])
-    if K + 1 < N:
-        Q, RG = np.linalg.qr(G)
-        target = Q.T @ Y
-    else:
-        RG, target = G, Y
-    m = RG.shape[0]
-    n_mt, n_r = (K + 1) * d, m * d
-    # x = [vec(Mt) row-major with Mt = [mu; c], vec(r), rho_1..rho_K]
-    i_r, i_rho = n_mt, n_mt + n_r
+    xs, inv = np.unique(x, return_inverse=True)
+    n_u = len(xs)
+    T = second_differences(xs)
+    TG = T @ np.hstack([ramps(xs, phi), np.ones((n_u, 1))])
+    TG[np.abs(TG) <= SPARSE_RTOL * np.max(np.abs(TG), axis=0, keepdims=True)] = 0.0
+    I_d = sparse.eye(d)
+    n_mt, n_s, n_r = (K + 1) * d, n_u * d, N * d
+    # x = [vec(Mt) row-major, vec(S), vec(r), rho_1..rho_K]
+    i_s, i_r, i_rho = n_mt, n_mt + n_s, n_mt + n_s + n_r
     n = i_rho + K
     diag = np.zeros(n)
     diag[i_r:i_rho] = 2.0
@@ -324,21 +351,24 @@ def master(x, Y, lam, variant, phi):
         diag[K * d:n_mt] = 2.0 * lam
     q = np.zeros(n)
     q[i_rho:] = 2.0 * lam * omega(phi, variant)
-    # r - (RG (x) I) vec(Mt) = -vec(target)   (zero cone)
-    A_eq = sparse.hstack([-sparse.kron(sparse.csr_matrix(RG), sparse.eye(d)), sparse.eye(n_r),
-                          sparse.csr_matrix((n_r, K))])
+    E = sparse.csr_matrix((np.ones(N), (np.arange(N), inv)), shape=(N, n_u))
+    A_fit = sparse.hstack([-sparse.kron(sparse.csr_matrix(TG), I_d), sparse.kron(T, I_d),
+                           sparse.csr_matrix((n_s, n_r + K))])
+    A_res = sparse.hstack([sparse.csr_matrix((n_r, n_mt)), -sparse.kron(E, I_d), sparse.eye(n_r),
+                           sparse.csr_matrix((n_r, K))])
     # (rho_k, mu_k) in the second-order cone, written as s = -(rho_k, mu_k) rows
     rows = np.arange(K * (d + 1))
     cols = np.concatenate([np.concatenate([[i_rho + k], np.arange(k * d, (k + 1) * d)]) for k in range(K)]) \
         if K else np.zeros(0, int)
     A_soc = sparse.csr_matrix((-np.ones(rows.size), (rows, cols)), shape=(K * (d + 1), n))
-    cones = [clarabel.ZeroConeT(n_r)] + [clarabel.SecondOrderConeT(d + 1)] * K
+    cones = [clarabel.ZeroConeT(n_s + n_r)] + [clarabel.SecondOrderConeT(d + 1)] * K
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = MASTER_TOL
     settings.max_iter = 200
-    solver = clarabel.DefaultSolver(sparse.diags(diag).tocsc(), q, sparse.vstack([A_eq, A_soc]).tocsc(),
-                                    np.concatenate([-target.ravel(), np.zeros(K * (d + 1))]), cones, settings)
+    b = np.concatenate([np.zeros(n_s), -Y.ravel(), np.zeros(K * (d + 1))])
+    solver = clarabel.DefaultSolver(sparse.diags(diag).tocsc(), q, sparse.vstack([A_fit, A_res, A_soc]).tocsc(),
+                                    b, cones, settings)
     sol = solver.solve()
     z = np.asarray(sol.x)
     if not np.all(np.isfinite(z)):
