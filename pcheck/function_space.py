@@ -335,6 +335,10 @@ def master(x, Y, lam, variant, phi):
 
     N, d = Y.shape
     K = len(phi)
+    # solve for Y / s, mu / s, c / s (s = max |Y|): Clarabel's tolerances are absolute, and
+    # the scaled problem has the atom weight lam / s and the same ||c||^2 weight lam
+    s = max(float(np.max(np.abs(Y))), np.finfo(float).tiny) if Y.size else 1.0
+    Y = Y / s
     xs, inv = np.unique(x, return_inverse=True)
     n_u = len(xs)
     T = second_differences(xs)
@@ -350,7 +354,7 @@ def master(x, Y, lam, variant, phi):
     if variant == "7":
         diag[K * d:n_mt] = 2.0 * lam
     q = np.zeros(n)
-    q[i_rho:] = 2.0 * lam * omega(phi, variant)
+    q[i_rho:] = 2.0 * lam / s * omega(phi, variant)
     E = sparse.csr_matrix((np.ones(N), (np.arange(N), inv)), shape=(N, n_u))
     A_fit = sparse.hstack([-sparse.kron(sparse.csr_matrix(TG), I_d), sparse.kron(T, I_d),
                            sparse.csr_matrix((n_s, n_r + K))])
@@ -373,7 +377,7 @@ def master(x, Y, lam, variant, phi):
     z = np.asarray(sol.x)
     if not np.all(np.isfinite(z)):
         raise RuntimeError(f"the restricted master failed: Clarabel status {sol.status}")
-    Mt = z[:n_mt].reshape(K + 1, d)
+    Mt = s * z[:n_mt].reshape(K + 1, d)
     return Mt[:K], Mt[K]
 
 
