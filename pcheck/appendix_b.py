@@ -287,14 +287,18 @@ class JointVsSeparate:
 
 
 def joint_vs_separate(tasks: PeriodicTasks, lam: float, *, neurons=(32, 16, 32), restarts: int = 4,
-                      maxiter: int = 3000, rng=None) -> JointVsSeparate:
-    """Train one network on all tasks and one network (same architecture, one output) on
-    each data-poor task alone; compare the data-poor tasks' held-out errors."""
-    rng = np.random.default_rng(rng)
-    joint = train(tasks.X, tasks.Y, lam, neurons=neurons, mask=tasks.mask, restarts=restarts, maxiter=maxiter,
-                  rng=rng)
+                      maxiter: int = 3000, seed: int = 0, joint: TrainedNetwork | None = None) -> JointVsSeparate:
+    """Train one network on all tasks (random starts from ``default_rng(seed)``, as
+    ``train(..., rng=seed)``; or pass that result as ``joint``) and one network (same
+    architecture, one output) on each data-poor task alone (starts from
+    ``default_rng([seed, 1])``); compare the data-poor tasks' held-out errors."""
+    seed = as_count(seed, "seed", minimum=0)
+    if joint is None:
+        joint = train(tasks.X, tasks.Y, lam, neurons=neurons, mask=tasks.mask, restarts=restarts, maxiter=maxiter,
+                      rng=seed)
+    alone_rng = np.random.default_rng([seed, 1])
     alone = tuple(train(tasks.X, tasks.Y[:, [k]], lam, neurons=neurons, mask=tasks.mask[:, [k]], restarts=restarts,
-                        maxiter=maxiter, rng=rng) for k in tasks.poor)
+                        maxiter=maxiter, rng=alone_rng) for k in tasks.poor)
     span = tasks.periods * tasks.period
     return JointVsSeparate(
         joint, alone,

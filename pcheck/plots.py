@@ -190,7 +190,7 @@ def plot_command(args) -> int:
         from .appendix_b import APPENDIX_B_DEFAULTS, joint_vs_separate, periodic_tasks
 
         tasks = periodic_tasks(rng=args.seed)
-        result = joint_vs_separate(tasks, rng=args.seed, **APPENDIX_B_DEFAULTS)
+        result = joint_vs_separate(tasks, seed=args.seed, **APPENDIX_B_DEFAULTS)
         figures = appendix_b_figures(result, tasks, args.out)
     else:
         figures = [multitask_benefit_figure(args.out, seed=args.seed)]

@@ -23,7 +23,7 @@ def assert_figure(fig, *, panels: int):
 def quick_run():
     # a short, poor training run: the figures only need a trained network, not a good one
     tasks = periodic_tasks(rng=0)
-    return tasks, joint_vs_separate(tasks, 1e-3, neurons=(6, 4, 6), restarts=1, maxiter=30, rng=0)
+    return tasks, joint_vs_separate(tasks, 1e-3, neurons=(6, 4, 6), restarts=1, maxiter=30, seed=0)
 
 
 def test_appendix_b_panels(tmp_path, quick_run):

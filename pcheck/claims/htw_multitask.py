@@ -239,7 +239,8 @@ def appendix_b_run(seed: int, restarts: int | None = None, maxiter: int | None =
     options.update({k: v for k, v in (("restarts", restarts), ("maxiter", maxiter)) if v is not None})
     tasks = periodic_tasks(rng=seed)
     if alone:
-        return tasks, joint_vs_separate(tasks, rng=seed, **options)
+        joint = appendix_b_run(seed, restarts, maxiter, alone=False)[1]
+        return tasks, joint_vs_separate(tasks, seed=seed, joint=joint, **options)
     lam = options.pop("lam")
     return tasks, train(tasks.X, tasks.Y, lam, mask=tasks.mask, rng=seed, **options)
 
