@@ -52,8 +52,9 @@ def _save(fig, path: Path, caption: str) -> Figure:
 def stack_panel(ax, stack: Stack, x: np.ndarray, *, output: int = 0, name: str = "h", xlabel: str = "x") -> None:
     """One Appendix-B panel: the 1D stack ``h`` on ``x`` (green), its distributional second
     derivative ``h'' = sum_k jump_k delta_{xi_k}`` as dots ``(xi_k, jump_k)`` at the kinks
-    (yellow, :func:`pcheck.kinks`) and the Gaussian-smoothed ``h''`` (yellow line,
-    :func:`pcheck.smoothed_second_derivative`), second derivatives on a twin axis."""
+    (yellow, :func:`pcheck.kinks`), the Gaussian-smoothed ``h''`` (yellow line,
+    :func:`pcheck.smoothed_second_derivative`) and the outer weights ``w_k`` at the neurons'
+    kinks ``xi_k`` (red, as in HTW's figure), all but ``h`` on a twin axis."""
     lo, hi = float(x.min()), float(x.max())
     ax.plot(x, stack(x[:, None])[:, output], color="green", label=name)
     kk = kinks(stack)
@@ -64,9 +65,13 @@ def stack_panel(ax, stack: Stack, x: np.ndarray, *, output: int = 0, name: str =
               color="goldenrod", lw=1, label=f"smoothed {name}'' (x bandwidth sqrt(2 pi))")
     twin.scatter(kk.x[inside], kk.jump[inside, output], color="gold", edgecolor="k", s=18, zorder=3,
                  label=f"{name}'' atoms")
+    live = stack.V[:, 0] != 0
+    xi = -stack.b[live] / stack.V[live, 0]
+    show = (xi >= lo) & (xi <= hi)
+    twin.scatter(xi[show], stack.W[output, live][show], color="red", s=8, zorder=2, label="outer weights w_k at xi_k")
     twin.axhline(0.0, color="0.8", lw=0.5)
     twin.set_ylabel(f"{name}'' (jump of {name}')")
-    twin.legend(fontsize=7, loc="lower right")
+    twin.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.15, 1.0))
     for a in (ax, twin):
         a.set_xlabel(xlabel)
     ax.set_ylabel(name)
@@ -97,7 +102,7 @@ def appendix_b_figures(result, tasks, out_dir) -> list:
                          f"Gaussian-smoothed (yellow line); training objective {result.joint.objective:.4g}."))
 
     u = h1(x[:, None])[:, 0]
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 3.5), gridspec_kw=dict(wspace=0.45))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(14, 3.5), gridspec_kw=dict(wspace=0.9))
     stack_panel(ax, h2, np.linspace(u.min(), u.max(), 801), name="h_2", xlabel="h_1(x)")
     ax.set_title("second stack h_2")
     ax2.plot(x, representation(net, x[:, None])[:, 0], color="red")
