@@ -9,6 +9,7 @@ from .costs import g, network_cost, parameter_cost
 from .evaluate1d import PiecewiseAffine, evaluate_1d, piecewise_affine
 from .function_space import FunctionSpaceFit, fit_function_space
 from .width import NetworkFit, WidthVerdict, fit_network, width_sufficiency
+from .patterns import PatternFit, fit_patterns
 from .gp import fit_gp, nngp_kernel
 from .ledger import Evidence, claim
 from .measure import Atoms, Kinks, atoms, hessian_pairing, kinks, smoothed_second_derivative
@@ -30,4 +31,5 @@ __all__ = [
     "claim", "Evidence",
     "fit_function_space", "FunctionSpaceFit",
     "fit_network", "NetworkFit", "width_sufficiency", "WidthVerdict",
+    "fit_patterns", "PatternFit",
 ]
