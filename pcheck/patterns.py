@@ -33,6 +33,10 @@ from .network import Stack
 #: Exact enumeration is used while ``C(N, d_in) * 2^(d_in+1)`` candidate patterns stay below
 #: this; beyond, patterns are sampled. Reason: one conic variable block per pattern.
 MAX_ENUMERATED = 4000
+#: A data hyperplane within this relative distance of an enumeration ray counts as passing
+#: through it (data not in general position: the enumeration is then labelled inexact).
+#: Reason: rays come from an SVD, accurate to ~1e-15 relative.
+GENERAL_POSITION_TOL = 1e-12
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,9 @@ def activation_patterns(X, *, samples: int | None = None, seed=0) -> tuple[np.nd
     if exact:
         for S in itertools.combinations(range(N), d):
             ray = np.linalg.svd(Xt[list(S)])[2][-1]  # the direction where these d hyperplanes meet
+            others = np.delete(Xt @ ray, list(S))
+            if np.any(np.abs(others) <= GENERAL_POSITION_TOL * np.linalg.norm(np.delete(Xt, list(S), 0), axis=1)):
+                exact = False  # more than d hyperplanes meet here: the sign choices below miss cells
             for sign in (1.0, -1.0):
                 base = sign * (Xt @ ray) >= 0
                 for choice in itertools.product((False, True), repeat=d):

@@ -48,3 +48,9 @@ def test_sampled_patterns_give_an_upper_bound(variant):
 def test_vector_outputs_are_refused():
     with pytest.raises(ValueError, match="Y"):
         fit_patterns(np.zeros((3, 2)), np.zeros((3, 2)), 1.0)
+
+
+def test_degenerate_data_are_not_labelled_exact():
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [0.0, 1.0]])  # three collinear points
+    _, exact = activation_patterns(X)
+    assert not exact
