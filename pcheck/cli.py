@@ -170,7 +170,9 @@ def sweep(args) -> int:
 
 def notes_index_command(args) -> int:
     path = notes_dir() / "README.md"
-    text = notes_index(load_claims().values())
+    from .sweep import SWEEPS
+
+    text = notes_index(load_claims().values(), SWEEPS.values())
     if args.check:
         current = path.read_text() if path.exists() else ""
         if current != text:

@@ -255,9 +255,19 @@ def linked_test_files(claim, tests_dir: Path) -> list[str]:
     return sorted(p.name for p in Path(tests_dir).glob("test_*.py") if p.name in named or pattern.search(p.read_text()))
 
 
-def notes_index(claims, tests_dir: Path | None = None) -> str:
+#: Notes in ``proofs_notes/`` that are no ledger entry's or sweep's note, each with the reason;
+#: the index lists them, and ``tests/test_report.py`` fails on any other note without an entry.
+NOTES_WITHOUT_ENTRY = {
+    "htw-eq10-cor3_3.md": "HTW eq. (10) and Corollary 3.3: not checked yet, no ledger entry (verdict open)",
+    "htw-penalty-exact.md": "how pcheck computes the exact P_j that the `htw.penalty.*` claims rely on",
+    "htw-width-summary.md": "summary of the solver work: tools, figures and the Theorem 3.2 verdicts",
+}
+
+
+def notes_index(claims, sweeps=(), tests_dir: Path | None = None) -> str:
     """``proofs_notes/README.md``: one row per ledger entry (id, expected verdict, source,
-    note, linked tests: see :func:`linked_test_files`), generated from the ledger so it cannot drift."""
+    note, linked tests: see :func:`linked_test_files`), one per sweep, then the notes of
+    :data:`NOTES_WITHOUT_ENTRY`; generated from the ledger so it cannot drift."""
     tests_dir = notes_dir().parent / "tests" if tests_dir is None else Path(tests_dir)
     lines = ["# Proofs notes", "",
              "One note per claim (or per tightly related group of claims): the statement with its source",
@@ -268,4 +278,10 @@ def notes_index(claims, tests_dir: Path | None = None) -> str:
     for c in sorted(claims, key=lambda c: c.id):
         tests = ", ".join(f"[{t}](../tests/{t})" for t in linked_test_files(c, tests_dir)) or "-"
         lines.append(f"| `{c.id}` | {c.expected} | {cell(c.source)} | [{c.note}]({c.note}) | {tests} |")
+    if sweeps:
+        lines += ["", "Sweeps (`pcheck sweep ID`: the claim on a systematic instance grid):", "",
+                  "| sweep | expected verdict | source | note |", "|---|---|---|---|"]
+        lines += [f"| `{s.id}` | {s.expected} | {cell(s.source)} | [{s.note}]({s.note}) |"
+                  for s in sorted(sweeps, key=lambda s: s.id)]
+    lines += ["", "Other notes:", ""] + [f"- [{name}]({name}): {why}" for name, why in sorted(NOTES_WITHOUT_ENTRY.items())]
     return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ from pcheck import ledger
 from pcheck.cli import build_parser, main
 from pcheck.ledger import REGISTRY, Evidence, instance_check
 from pcheck.report import notes_index
+from pcheck.sweep import SWEEPS
 
 
 def fails_at_three(x):
@@ -147,7 +148,7 @@ def test_notes_index_writes_and_checks(tmp_path, monkeypatch):
     monkeypatch.setattr("pcheck.cli.notes_dir", lambda: tmp_path)
     assert main(["notes-index", "--check"]) == 1  # no index yet
     assert main(["notes-index"]) == 0
-    assert (tmp_path / "README.md").read_text() == notes_index(ledger.load_claims().values())
+    assert (tmp_path / "README.md").read_text() == notes_index(ledger.load_claims().values(), SWEEPS.values())
     assert main(["notes-index", "--check"]) == 0
     (tmp_path / "README.md").write_text("edited by hand\n")
     assert main(["notes-index", "--check"]) == 1

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from pcheck.ledger import Claim, Evidence, Outcome, load_claims, notes_dir
-from pcheck.report import SCHEMA_VERSION, json_safe, markdown, notes_index, linked_test_files, write_report
+from pcheck.sweep import SWEEPS
+from pcheck.report import NOTES_WITHOUT_ENTRY, SCHEMA_VERSION, json_safe, markdown, notes_index, linked_test_files, write_report
 
 #: The documented schema (pcheck/report.py docstring): key -> allowed JSON types.
 TOP = {"schema_version": int, "tool": str, "pcheck_version": str, "command": str, "profile": str,
@@ -118,13 +119,16 @@ def test_linked_test_files_need_the_exact_quoted_id_or_the_note(tmp_path):
 def test_notes_index_is_up_to_date():
     """Regenerate with ``pcheck notes-index``."""
     committed = (notes_dir() / "README.md").read_text()
-    assert committed == notes_index(load_claims().values())
+    assert committed == notes_index(load_claims().values(), SWEEPS.values())
 
 
 def test_every_ledger_entry_has_a_note_and_every_note_an_entry():
-    claims = load_claims().values()
+    entries = list(load_claims().values()) + list(SWEEPS.values())
     notes = {p.name for p in notes_dir().glob("*.md")} - {"README.md"}
-    missing = sorted(f"{c.id} -> {c.note}" for c in claims if c.note not in notes)
-    assert missing == [], "ledger entries without a note in proofs_notes/"
-    orphans = sorted(notes - {c.note for c in claims})
-    assert orphans == [], "notes in proofs_notes/ that no ledger entry names"
+    missing = sorted(f"{c.id} -> {c.note}" for c in entries if c.note not in notes)
+    assert missing == [], "ledger entries and sweeps without a note in proofs_notes/"
+    named = {c.note for c in entries}
+    orphans = sorted(notes - named - set(NOTES_WITHOUT_ENTRY))
+    assert orphans == [], "notes in proofs_notes/ that no ledger entry or sweep names (or NOTES_WITHOUT_ENTRY)"
+    stale = sorted(n for n in NOTES_WITHOUT_ENTRY if n not in notes or n in named)
+    assert stale == [], "NOTES_WITHOUT_ENTRY names a missing note or one that an entry now names"
