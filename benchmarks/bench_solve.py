@@ -7,24 +7,20 @@ formulation (the group lasso over kinks at the data points and at the midpoints 
 them, both directions, plus the v = 0 neuron for "7"): its time and its value relative to the
 certified optimum. Run: ``python benchmarks/bench_solve.py``.
 
-BLAS runs single-threaded (set below, before numpy loads): on a shared 2-core machine a
-multi-threaded BLAS makes each ~900 x 900 Cholesky of the Newton polish 30x slower.
+The script leaves the BLAS thread settings alone: ``fit_function_space`` itself runs BLAS
+single-threaded (threadpoolctl), because on a shared 2-core machine a multi-threaded BLAS
+made each ~900 x 900 Cholesky of the Newton polish 30x slower.
 """
 
-import os
-
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
-import time  # noqa: E402
+import time
 import warnings
 
-import cvxpy as cp  # noqa: E402
-import numpy as np  # noqa: E402
+import cvxpy as cp
+import numpy as np
 
-from pcheck import fit_function_space  # noqa: E402
-from pcheck.function_space import kink_angle, omega, ramps  # noqa: E402
-from pcheck.kernels import warm_up  # noqa: E402
+from pcheck import fit_function_space
+from pcheck.function_space import kink_angle, omega, ramps
+from pcheck.kernels import warm_up
 
 
 def grid_cvxpy(x, Y, lam, variant):

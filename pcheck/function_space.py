@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg
 
-from ._validate import as_count, as_dataset, as_scalar
+from ._validate import as_array, as_count, as_dataset, as_scalar
 from .costs import check_variant
 from .network import Stack
 
@@ -240,9 +240,11 @@ def _cell_sup(a, B, lo, hi, variant):
     return best_p, best
 
 
-def violations(x: np.ndarray, alpha: np.ndarray, lam: float, variant: str) -> Violation:
+def violations(x: np.ndarray, alpha: np.ndarray, lam: float, variant: str, allowed=None) -> Violation:
     """Largest dual-constraint ratio in every cell between consecutive distinct data
-    points, for both directions (module docstring). ``x`` sorted."""
+    points, for both directions (module docstring). ``x`` sorted. With ``allowed`` (closed
+    angle intervals, :func:`allowed_pieces`) only the atoms whose angle lies in them count:
+    the dual of the problem restricted to those atoms."""
     xs, inv = np.unique(x, return_inverse=True)
     A = np.zeros((xs.shape[0], alpha.shape[1]))
     np.add.at(A, inv, alpha)
@@ -257,17 +259,85 @@ def violations(x: np.ndarray, alpha: np.ndarray, lam: float, variant: str) -> Vi
     B = np.vstack([B_r, B_l])
     lo = np.concatenate([lo_r, xs])
     hi = np.concatenate([xs, hi_l])
+    s = np.concatenate([np.ones(xs.shape[0]), -np.ones(xs.shape[0])])
+    constant = True
+    if allowed is not None:
+        cell, lo, hi, constant = allowed_pieces(xs, allowed)
+        a, B, s = a[cell], B[cell], s[cell]
     if variant == "8":
         # with sum alpha = 0 the infinite cells are constant in p: use their finite end
         lo = np.where(np.isfinite(lo), lo, hi)
         hi = np.where(np.isfinite(hi), hi, lo)
     p, sup2 = _cell_sup(a, B, lo, hi, variant)
     ratio = np.sqrt(np.maximum(sup2, 0.0)) / (2.0 * lam)
-    s = np.concatenate([np.ones(xs.shape[0]), -np.ones(xs.shape[0])])
-    worst = float(np.max(ratio))
-    if variant == "7":
+    worst = float(np.max(ratio, initial=0.0))
+    if variant == "7" and constant:
         worst = max(worst, float(np.linalg.norm(A.sum(axis=0))) / (2.0 * lam))
     return Violation(p, s, ratio, worst)
+
+
+#: Kink positions computed from angles (``-tan(-atan x)``) within this relative distance of
+#: a data point are that data point. Reason: the round trip is exact to a few ulps
+#: (~1e-16 relative); snapping widens a restricted atom set by at most that much, which can
+#: only lower a dual bound, so the bound stays valid.
+SNAP_RTOL = 1e-13
+
+
+def allowed_pieces(xs, allowed):
+    """Cells and kink ranges of the closed angle intervals ``allowed (m, 2)``
+    (``-pi/2 <= a <= b <= 3pi/2``, each inside one closed activation arc, :func:`_arcs`).
+    An interval becomes a ``[p_lo, p_hi]`` range of kinks with ``s = +1`` (the part in
+    ``[-pi/2, pi/2]``) and one with ``s = -1`` (the part in ``[pi/2, 3pi/2]``), ``p = -tan phi``;
+    parts in the all-inactive cells are dropped (their atoms are 0 on the data). Returns
+    ``(cell, p_lo, p_hi, constant)``: indices into the ``2 n`` cells of :func:`violations`,
+    the ranges, and whether the ``v = 0`` neuron (``phi = pi/2``) is allowed."""
+    n = xs.shape[0]
+    cells, los, his = [], [], []
+    constant = False
+    for a, b in np.asarray(allowed, dtype=float):
+        constant |= a <= np.pi / 2 <= b
+        for sign, (pa, pb) in ((1, (max(a, -np.pi / 2), min(b, np.pi / 2))),
+                               (-1, (max(a, np.pi / 2), min(b, 1.5 * np.pi)))):
+            if pa > pb or pa == pb == np.pi / 2:
+                continue
+            # p = -tan(phi) decreases in phi; the ends of each half are p = +-inf
+            p_hi = np.inf if pa == (-np.pi / 2 if sign > 0 else np.pi / 2) else -np.tan(pa)
+            p_lo = -np.inf if pb == (np.pi / 2 if sign > 0 else 1.5 * np.pi) else -np.tan(pb)
+            mid = (p_lo + p_hi) / 2 if np.isfinite(p_lo + p_hi) else (p_hi - 1 if np.isfinite(p_hi) else p_lo + 1)
+            if sign > 0:  # cell j = [xs[j-1], xs[j]]; j = n is the all-inactive cell
+                j = int(np.searchsorted(xs, mid, side="left"))
+                if j == n:
+                    continue
+                c_lo, c_hi = (xs[j - 1] if j > 0 else -np.inf), xs[j]
+            else:  # cell j = [xs[j], xs[j+1]]; j = -1 is the all-inactive cell
+                j = int(np.searchsorted(xs, mid, side="right")) - 1
+                if j < 0:
+                    continue
+                c_lo, c_hi = xs[j], (xs[j + 1] if j + 1 < n else np.inf)
+            tol_lo = SNAP_RTOL * max(1.0, abs(c_lo)) if np.isfinite(c_lo) else 0.0
+            tol_hi = SNAP_RTOL * max(1.0, abs(c_hi)) if np.isfinite(c_hi) else 0.0
+            if p_lo < c_lo - tol_lo or p_hi > c_hi + tol_hi:
+                raise ValueError(f"allowed: interval [{a!r}, {b!r}] crosses an activation arc boundary")
+            p_lo = c_lo if p_lo <= c_lo + tol_lo else p_lo
+            p_hi = c_hi if p_hi >= c_hi - tol_hi else p_hi
+            cells.append(j if sign > 0 else n + j)
+            los.append(p_lo)
+            his.append(p_hi)
+    return np.array(cells, dtype=int), np.array(los), np.array(his), bool(constant)
+
+
+def within_allowed(phi, lo, hi, allowed):
+    """Narrow the arcs ``[lo, hi]`` of the angles ``phi`` to the allowed interval holding
+    each (an angle in none, or on an end shared by two, stays fixed: ``lo = hi = phi``)."""
+    allowed = np.asarray(allowed, dtype=float)
+    if allowed.shape[0] == 0:
+        return phi.copy(), phi.copy()
+    inside = (allowed[None, :, 0] <= phi[:, None]) & (phi[:, None] <= allowed[None, :, 1])
+    k = np.argmax(inside, axis=1)
+    one = inside.sum(axis=1) == 1
+    lo = np.where(one, np.maximum(lo, allowed[k, 0]), phi)
+    hi = np.where(one, np.minimum(hi, allowed[k, 1]), phi)
+    return lo, hi
 
 
 def dual_value(alpha: np.ndarray, Y: np.ndarray, lam: float, variant: str) -> float:
@@ -278,13 +348,13 @@ def dual_value(alpha: np.ndarray, Y: np.ndarray, lam: float, variant: str) -> fl
     return val
 
 
-def certified_lower_bound(x, Y, lam, variant, alpha) -> tuple[float, float]:
+def certified_lower_bound(x, Y, lam, variant, alpha, allowed=None) -> tuple[float, float]:
     """A feasible dual point from ``alpha`` and its value: for "8" project onto
     ``sum alpha = 0``; then scale by ``t in [0, 1/worst]`` maximizing the concave
     quadratic ``D(t alpha)``. Returns ``(lower_bound, worst_ratio)``."""
     if variant == "8":
         alpha = alpha - alpha.mean(axis=0)
-    worst = violations(x, alpha, lam, variant).worst
+    worst = violations(x, alpha, lam, variant, allowed).worst
     lin = float(np.sum(alpha * Y))
     quad = dual_value(alpha, Y, lam, variant) - lin  # D(t alpha) = t lin + t^2 quad, quad <= 0
     t_max = 1.0 / worst if worst > 0 else np.inf
@@ -318,7 +388,7 @@ def second_differences(xs: np.ndarray):
 
 
 def master(x, Y, lam, variant, phi):
-    """The restricted master: the group lasso over the atoms ``phi_k``,
+    r"""The restricted master: the group lasso over the atoms ``phi_k``,
 
     .. math:: \min_{\mu, c} \|\Psi \mu + 1 c^T - Y\|_F^2
               + \lambda\Big(2\sum_k \omega(\phi_k)\|\mu_k\| + \|c\|^2\Big)
@@ -560,13 +630,17 @@ def _arcs(xs, phi):
     return lo, hi
 
 
-def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_iter: int = 50) -> FunctionSpaceFit:
+def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_iter: int = 50,
+                       allowed=None) -> FunctionSpaceFit:
     """Certified minimum over all widths of HTW eq. (4), i.e. ``min_f L(f) + lam P(f)`` in
     the exact convention of the module docstring (eq. 5; "7": eq. 7, "8": eq. 8).
 
     ``X (N, 1)``, ``Y (N, d_out)``, ``lam > 0``. Returns a :class:`FunctionSpaceFit` whose
     ``objective`` is eq. (4) evaluated at the returned (balanced) ``stack`` and whose
     ``lower_bound`` is a certified dual value; iterates until ``gap <= gap_tol``.
+    ``allowed (m, 2)``: closed angle intervals, each inside one activation arc; the problem
+    is then restricted to atoms with angles in them (any number per interval), and the
+    dual check, hence ``lower_bound``, covers exactly those atoms (:func:`allowed_pieces`).
     """
     X, Y = as_dataset(X, Y)
     if X.shape[1] != 1:
@@ -576,6 +650,35 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
     variant = check_variant(variant, allowed=("7", "8"))
     gap_tol = as_scalar(gap_tol, "gap_tol", minimum=0.0)
     max_iter = as_count(max_iter, "max_iter")
+    if allowed is not None:
+        allowed = as_array(allowed, "allowed", ndim=2, shape=(None, 2))
+        if not np.all((-np.pi / 2 <= allowed[:, 0]) & (allowed[:, 0] <= allowed[:, 1])
+                      & (allowed[:, 1] <= 1.5 * np.pi)):
+            raise ValueError("allowed must hold angle intervals [a, b] with -pi/2 <= a <= b <= 3 pi/2")
+    if allowed is not None:
+        allowed_pieces(np.unique(X[:, 0]), allowed)  # raises on an interval across an arc boundary
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        return _exchange(X, Y, lam, variant, gap_tol, max_iter, allowed)
+
+
+def _blas_controller():
+    """A cached ``threadpoolctl.ThreadpoolController``: the exchange method runs BLAS
+    single-threaded. Reason: its dense Newton systems (~1000 x 1000 for N = 200, d_out = 8)
+    are too small to gain from threads, and on a shared 2-core machine a multi-threaded
+    Cholesky oversubscribes the cores and runs 10-40x slower (benchmarks/bench_solve.py)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
+_CONTROLLER = None
+
+
+def _exchange(X, Y, lam, variant, gap_tol, max_iter, allowed) -> FunctionSpaceFit:
+    """The exchange loop of :func:`fit_function_space` on validated input."""
     x = X[:, 0]
     xs = np.unique(x)
     phi = np.zeros(0)
@@ -585,11 +688,13 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
         nm = np.linalg.norm(mu, axis=1)
         keep = nm > SUPPORT_RTOL * max(float(nm.max(initial=0.0)), np.finfo(float).tiny)
         lo, hi = _arcs(xs, phi[keep])
+        if allowed is not None:
+            lo, hi = within_allowed(phi[keep], lo, hi, allowed)
         phi, mu, c = polish(x, Y, lam, variant, phi[keep], mu[keep], c, lo, hi)
         stack = atoms_stack(phi, mu, c, variant)
         objective = network_objective(stack, X, Y, lam, variant)
         alpha = 2.0 * (Y - stack(X))
-        lower, worst = certified_lower_bound(x, Y, lam, variant, alpha)
+        lower, worst = certified_lower_bound(x, Y, lam, variant, alpha, allowed)
         gap = (objective - lower) / max(objective, np.finfo(float).tiny)
         history.append(dict(iteration=it, atoms=len(phi), objective=objective, lower_bound=lower,
                             worst_ratio=worst, gap=gap))
@@ -597,7 +702,7 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
             best = (stack, objective, lower, gap, phi, mu, c)
         if gap <= gap_tol:
             break
-        viol = violations(x, alpha, lam, variant)
+        viol = violations(x, alpha, lam, variant, allowed)
         new = viol.ratio > 1.0
         if new.sum() > MAX_NEW_ATOMS:  # the most violated ones: keeps the master small
             new &= viol.ratio >= np.sort(viol.ratio[new])[-MAX_NEW_ATOMS]

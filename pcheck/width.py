@@ -36,6 +36,10 @@ MAX_SUBSETS = 200
 #: one stays above the certified bound. Reason: each run is ~20-2000 evaluations of a
 #: small dense forward pass; five covers distinct local minima at negligible cost.
 LBFGS_STARTS = 5
+#: Relative gap each restricted problem of :func:`width_lower_bound` is solved to. Reason:
+#: a node's dual value is a valid bound at any gap; 1e-9 would only sharpen bounds far
+#: from the separation threshold, and the issue's 1e-9 certifies the unrestricted optimum.
+NODE_GAP = 1e-9
 
 
 @dataclass(frozen=True)
@@ -192,3 +196,110 @@ def width_sufficiency(X, Y, lam, width=None, variant="7", *, seed=0, restarts: i
     verdict = "reached" if margin <= tol else "not reached"
     return WidthVerdict(verdict, width, net.objective, lower, fit.objective, margin, fit.n_atoms, net.effort, net,
                         fit)
+
+
+def activation_arcs(xs) -> np.ndarray:
+    """The closed arcs ``[a, b]`` (angles of ``(v, b) / ||(v, b)||``, :mod:`pcheck.function_space`)
+    on which a neuron has a fixed activation pattern on the sorted distinct points ``xs``:
+    the ``n`` lines ``v x_i + b = 0`` cut the circle at the ``2 n`` angles ``kink_angle(+-1, x_i)``
+    into ``2 n`` arcs. Returned: the ``2 n - 1`` arcs on which the neuron is active somewhere
+    (one of them holds the ``v = 0`` neuron ``pi/2`` and the far kinks: the affine atoms); the
+    arc through ``3 pi/2`` (inactive on every point) is left out."""
+    ends = np.sort(np.concatenate([fs.kink_angle(1, xs), fs.kink_angle(-1, xs)]))
+    return np.stack([ends[:-1], ends[1:]], axis=1)
+
+
+@dataclass(frozen=True)
+class WidthBound:
+    """A certified lower bound on ``min_{width n} (4)`` (:func:`width_lower_bound`):
+    ``lower_bound`` is the smallest dual bound over the open and pruned nodes of the
+    branch and bound; ``intervals`` the angle intervals of the node attaining it;
+    ``status`` "separated" (every node's bound exceeds ``target``), "attained" (a node's
+    restricted optimum is a network of width <= n at or below ``target``) or "budget";
+    ``nodes`` the restricted problems solved; ``best_network`` the lowest width-<=n
+    objective seen."""
+
+    lower_bound: float
+    target: float
+    status: str
+    intervals: np.ndarray
+    nodes: int
+    best_network: float
+
+
+def width_lower_bound(X, Y, lam, width=None, variant="7", *, target=None, max_nodes: int = 2000,
+                      gap_tol: float = NODE_GAP) -> WidthBound:
+    """Certified lower bound on the width-n problem HTW eq. (4) in 1D, by branch and bound
+    over angle intervals of the ``n`` neurons.
+
+    Node: intervals ``J_1..J_k`` (``k <= n``), each inside one activation arc
+    (:func:`activation_arcs`), standing for the networks whose neurons all lie in
+    ``U = J_1 u ... u J_k`` with at least one in each ``J_i`` (neurons inactive on every point,
+    or zero, are dropped: that keeps the function and lowers the cost). Bound: on ``U`` each neuron is
+    an atom of the function-space problem (its pattern is fixed on a closed arc, and
+    balancing gives the atom cost), so such a network's (4) is at least ``FS(U)``, the
+    function-space problem restricted to atoms in ``U`` (any number per interval: the
+    relaxation), and ``FS(U) >= LB(U)``, the certified dual bound of
+    ``fit_function_space(..., allowed=U)``. Roots: every set of ``k <= n`` arcs (a neuron on a
+    shared arc end lies in either; k = 0 is the network ``c``). Branching splits the widest interval holding two or
+    more atoms of the restricted optimum at its angle midpoint into ``L, R``: children
+    ``{L}``, ``{R}`` and, when ``k < n``, ``{L, R}``. Best first; stops when the lowest open bound
+    exceeds ``target`` (default: the certified (5) objective), when a node's restricted
+    optimum has at most ``n`` atoms and is at or below ``target`` (a width-n network attains
+    it), or after ``max_nodes`` solves.
+    """
+    import heapq
+
+    X, Y = as_dataset(X, Y)
+    width = X.shape[0] + 1 if width is None else as_count(width, "width")
+    variant = check_variant(variant, allowed=("7", "8"))
+    max_nodes = as_count(max_nodes, "max_nodes")
+    xs = np.unique(X[:, 0])
+    if target is None:
+        target = fs.fit_function_space(X, Y, lam, variant).objective
+    target = as_scalar(target, "target")
+    arcs = activation_arcs(xs)
+    heap, count, best_net = [], 0, np.inf
+
+    def push(intervals):
+        nonlocal count, best_net
+        fit = fs.fit_function_space(X, Y, lam, variant, allowed=intervals, gap_tol=gap_tol)
+        count += 1
+        split = _split_choice(intervals, fit.angles)
+        if split is None:  # at most one atom per interval: a network of width <= k <= n
+            best_net = min(best_net, fit.objective)
+        heapq.heappush(heap, (fit.lower_bound, count, intervals, split))
+
+    for k in range(0, min(width, len(arcs)) + 1):  # k = 0: the constant network c
+        for subset in itertools.combinations(range(len(arcs)), k):
+            push(arcs[list(subset)])
+    status = "budget"
+    while heap:
+        bound, _, intervals, split = heap[0]
+        if bound > target:
+            status = "separated"
+            break
+        if best_net <= target:
+            status = "attained"
+            break
+        if count >= max_nodes or split is None:
+            break
+        heapq.heappop(heap)
+        a, b = intervals[split]
+        mid = 0.5 * (a + b)
+        rest = np.delete(intervals, split, axis=0)
+        children = [[[a, mid]], [[mid, b]]] + ([[[a, mid], [mid, b]]] if len(intervals) < width else [])
+        for child in children:
+            push(np.vstack([rest, child]))
+    bound, _, intervals, _ = heap[0]
+    return WidthBound(float(bound), float(target), status, intervals, count, float(best_net))
+
+
+def _split_choice(intervals, angles):
+    """Index of the widest interval holding two or more distinct atom angles, or None."""
+    inside = (intervals[None, :, 0] <= angles[:, None]) & (angles[:, None] <= intervals[None, :, 1])
+    crowded = inside.sum(axis=0) >= 2
+    if not crowded.any():
+        return None
+    widths = np.where(crowded, intervals[:, 1] - intervals[:, 0], -np.inf)
+    return int(np.argmax(widths))
