@@ -73,6 +73,18 @@ POLISH_TIE = 1e-12
 SNAP_RTOL = 1e-6
 
 
+#: Clarabel's sparse LDL factorization. Reason: measured (benchmarks/bench_penalty.py, 1D, n = 100,
+#: d_out = 256) 0.46 s per solve with single-threaded QDLDL against 1.9 s with the default
+#: multithreaded faer on this 2-core machine; equal within noise at n = 1000, d_out = 8 and 64.
+KKT_SOLVER = "qdldl"
+
+#: Output directions whose singular value in ``[J; L^T; C^T]`` is below this fraction of the
+#: largest are dropped by :func:`output_basis`. Reason: float64 rounding of the data is ~1e-16
+#: relative; a dropped direction changes the program by at most this fraction of its scale,
+#: far below ``RTOL_CERTIFIED = 1e-9``, and the certificate is evaluated on the original program.
+BASIS_RTOL = 1e-13
+
+
 @dataclass(frozen=True)
 class Penalty:
     """Exact ``P_j`` of a stack's function with its certificate.
@@ -221,25 +233,30 @@ def _svec_index(i: int, j: int) -> int:
     return j * (j + 1) // 2 + i
 
 
+def _svec_size(n: int) -> int:
+    return n * (n + 1) // 2
+
+
 def _svec_diagonal(n: int) -> np.ndarray:
     return np.array([_svec_index(i, i) for i in range(n)], dtype=np.int64)
 
 
 class _Layout:
     """Column offsets of the variables ``[omega beta (K d), t_alpha (K), t_beta (K), c (d),
-    e (d), t_e, Y (svec n1), Z (svec d), a (d d_in), Y2 (svec d_in), Z2 (svec d)]`` of the conic
-    form; ``n1 = d_in + 1`` (slope and intercept) under eq. 7, 11, 12 and ``d_in`` under eq. 8
-    (no ``c, e``), ``a`` only with a skip connection, ``Y2, Z2`` only under eq. 12."""
+    e (d), t_e, W (svec min(n1, d)), t_G (max(n1, d)), a (d d_in), W2 (svec min(d_in, d)),
+    t_a (max(d_in, d))]`` of the conic form (:func:`_nuclear_block` for ``W, t``); ``n1 = d_in + 1``
+    (slope and intercept) under eq. 7, 11, 12 and ``d_in`` under eq. 8 (no ``c, e``), ``a`` only
+    with a skip connection, ``W2, t_a`` only under eq. 12."""
 
     def __init__(self, K: int, d: int, d_in: int, variant: str):
         self.regularized = variant != "8"
         self.n1 = d_in + 1 if self.regularized else d_in
         sizes = [("beta", K * d), ("ta", K), ("tb", K), ("c", d if self.regularized else 0),
                  ("e", d if self.regularized else 0), ("te", 1 if self.regularized else 0),
-                 ("Y", self.n1 * (self.n1 + 1) // 2), ("Z", d * (d + 1) // 2),
+                 ("W", _svec_size(min(self.n1, d))), ("tG", max(self.n1, d)),
                  ("a", d * d_in if variant in ("11", "12") else 0),
-                 ("Y2", d_in * (d_in + 1) // 2 if variant == "12" else 0),
-                 ("Z2", d * (d + 1) // 2 if variant == "12" else 0)]
+                 ("W2", _svec_size(min(d_in, d)) if variant == "12" else 0),
+                 ("tA", max(d_in, d) if variant == "12" else 0)]
         offset = 0
         for name, size in sizes:
             setattr(self, name, offset)
@@ -268,28 +285,33 @@ class _Rows:
         return A, np.concatenate(self.b)
 
 
-def _psd_block(out: _Rows, lay: _Layout, Ycol: int, Zcol: int, n1: int, d: int, offdiag) -> int:
-    """The cone ``[[Y, G^T], [G, Z]] >= 0`` (``Y`` n1 x n1, ``Z`` d x d), whose minimal
-    ``tr Y + tr Z`` is ``2 ||G||_*``. ``offdiag(k, o)`` returns ``(cols, vals, b)`` of
-    ``G[o, k] = b - vals . x[cols]``; svec stores it times ``sqrt(2)``."""
-    n = n1 + d
-    rows, cols, vals = [], [], []
-    b = np.zeros(n * (n + 1) // 2)
-    for j in range(n1):
-        for i in range(j + 1):
-            rows.append(_svec_index(i, j)), cols.append(Ycol + _svec_index(i, j)), vals.append(-1.0)
-    for j in range(d):
-        for i in range(j + 1):
-            rows.append(_svec_index(n1 + i, n1 + j)), cols.append(Zcol + _svec_index(i, j)), vals.append(-1.0)
-    rows, cols, vals = [np.array(rows)], [np.array(cols)], [np.array(vals)]
+def _nuclear_block(out: _Rows, Wcol: int, tcol: int, n1: int, d: int, entry) -> np.ndarray:
+    """Cones ``[[W, g_l], [g_l^T, t_l]] >= 0`` for ``G (d x n1)``, one per row ``g_l = G[l, :]`` when
+    ``n1 <= d`` (``W`` is ``n1 x n1``), else one per column (``W`` is ``d x d``): their minimal
+    ``tr W + sum_l t_l`` is ``2 ||G||_*`` (proofs_notes/htw-penalty-exact.md, "Size of the
+    conic form"). With ``m = min(n1, d)`` this is ``max(n1, d)`` cones of size ``m + 1`` sharing
+    ``W`` (svec ``Wcol``), instead of one cone of size ``n1 + d``. ``entry(k, o)`` returns
+    ``(cols, vals, b)`` of ``G[o, k] = b - vals . x[cols]``; svec stores it times ``sqrt(2)``.
+    Returns ``slot (d, n1)``, the row of each entry ``G[o, k]`` in ``b - A x``."""
+    m, by_rows = min(n1, d), n1 <= d
+    size = m + 1
+    W_rows = np.array([_svec_index(i, j) for j in range(m) for i in range(j + 1)], dtype=np.int64)
+    slot = np.empty((d, n1), dtype=np.int64)
     r2 = np.sqrt(2.0)
-    for o in range(d):
-        for k in range(n1):
-            slot = _svec_index(k, n1 + o)
-            c_, v_, b_ = offdiag(k, o)
-            rows.append(np.full(len(c_), slot)), cols.append(np.asarray(c_)), vals.append(r2 * np.asarray(v_))
-            b[slot] = r2 * b_
-    return out.block(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), b, ("psd", n))
+    for line in range(max(n1, d)):
+        rows, cols, vals = [W_rows, [_svec_index(m, m)]], [Wcol + W_rows, [tcol + line]], [-np.ones(len(W_rows)), [-1.0]]
+        b = np.zeros(size * (size + 1) // 2)
+        at = []
+        for i in range(m):
+            o, k = (line, i) if by_rows else (i, line)
+            c_, v_, b_ = entry(k, o)
+            rows.append(np.full(len(c_), _svec_index(i, m))), cols.append(np.asarray(c_)), vals.append(r2 * np.asarray(v_))
+            b[_svec_index(i, m)] = r2 * b_
+            at.append((o, k, _svec_index(i, m)))
+        start = out.block(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), b, ("psd", size))
+        for o, k, row in at:
+            slot[o, k] = start + row
+    return slot
 
 
 def _conic_form(prog: HyperplaneProgram, variant: str, gamma: float = 1.0):
@@ -297,19 +319,20 @@ def _conic_form(prog: HyperplaneProgram, variant: str, gamma: float = 1.0):
     with the quadratic terms ``||c||^2`` (and ``||a||_F^2`` of eq. 11) weighted by ``gamma``:
     ``P(s h) = s P_gamma=s(h)``, which lets the solver run on normalized data.
 
-    Nuclear norms are ``2 ||G||_* = min tr Y + tr Z`` over ``[[Y, G^T], [G, Z]] >= 0``, with
-    ``G`` written through the matching constraints as an affine function of ``beta, c, e, a``.
+    Nuclear norms are ``2 ||G||_* = min tr W + sum_l t_l`` over ``[[W, g_l], [g_l^T, t_l]] >= 0``
+    for the lines ``g_l`` of ``G``'s long side (:func:`_nuclear_block`), with ``G`` written
+    through the matching constraints as an affine function of ``beta, c, e, a``.
     The hyperplane variables are ``omega(r) beta_H`` (cost units): the matching constraints then
     have coefficients ``s_H/omega`` and ``r_H/omega``, at most 1 in magnitude, however far the
-    hyperplanes lie. Returns ``(P, q, A, b, cones, layout, row of the G cone)``.
+    hyperplanes lie. Returns ``(P, q, A, b, cones, layout, rows of G's entries (d, n1))``.
     """
     K, d, d_in = prog.J.shape[0], prog.d_out, prog.d_in
     lay = _Layout(K, d, d_in, variant)
     omega = atom_cost(prog.r, biases_regularized=lay.regularized)
     q = np.zeros(lay.n)
     q[lay.ta:lay.ta + 2 * K] = 1.0
-    q[lay.Y + _svec_diagonal(lay.n1)] = 1.0
-    q[lay.Z + _svec_diagonal(d)] = 1.0
+    q[lay.W + _svec_diagonal(min(lay.n1, d))] = 1.0
+    q[lay.tG:lay.tG + max(lay.n1, d)] = 1.0
     Pdiag = np.zeros(lay.n)
     if lay.regularized:
         q[lay.te] = 1.0
@@ -317,8 +340,8 @@ def _conic_form(prog: HyperplaneProgram, variant: str, gamma: float = 1.0):
     if variant == "11":
         Pdiag[lay.a:lay.a + d * d_in] = 2.0 * gamma
     if variant == "12":
-        q[lay.Y2 + _svec_diagonal(d_in)] = 0.5
-        q[lay.Z2 + _svec_diagonal(d)] = 0.5
+        q[lay.W2 + _svec_diagonal(min(d_in, d))] = 0.5
+        q[lay.tA:lay.tA + max(d_in, d)] = 0.5
     out = _Rows()
     beta = lay.beta + np.arange(K * d).reshape(K, d)
     J_cost = omega[:, None] * prog.J
@@ -338,11 +361,11 @@ def _conic_form(prog: HyperplaneProgram, variant: str, gamma: float = 1.0):
         # G[o, d_in] = C_o - sum_H r_H beta_Ho - c_o - e_o
         return np.r_[beta[:, o], lay.c + o, lay.e + o], np.r_[prog.r / omega, 1.0, 1.0], prog.C[o]
 
-    g_row = _psd_block(out, lay, lay.Y, lay.Z, lay.n1, d, G_entry)
-    if variant == "12":  # ||a||_* = min (tr Y2 + tr Z2) / 2
-        _psd_block(out, lay, lay.Y2, lay.Z2, d_in, d, lambda k, o: ([a_col(o, k)], [-1.0], 0.0))
+    g_slot = _nuclear_block(out, lay.W, lay.tG, lay.n1, d, G_entry)
+    if variant == "12":  # ||a||_* = min (tr W2 + sum t_a) / 2
+        _nuclear_block(out, lay.W2, lay.tA, d_in, d, lambda k, o: ([a_col(o, k)], [-1.0], 0.0))
     A, b = out.matrix(lay.n)
-    return sp.diags(Pdiag, format="csc"), q, A, b, out.cones, lay, g_row
+    return sp.diags(Pdiag, format="csc"), q, A, b, out.cones, lay, g_slot
 
 
 def _clarabel_solve(P, q, A, b, cones):
@@ -354,6 +377,7 @@ def _clarabel_solve(P, q, A, b, cones):
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = SOLVER_TOL
     settings.tol_ktratio = 1e-10
     settings.max_iter = 200
+    settings.direct_solve_method = KKT_SOLVER
     solver = clarabel.DefaultSolver(sp.triu(P, format="csc"), q, A, b, [kinds[k](n) for k, n in cones], settings)
     sol = solver.solve()
     return np.asarray(sol.x), np.asarray(sol.z)
@@ -470,22 +494,51 @@ def _polish(prog: HyperplaneProgram, beta, c, e, a, variant: str):
     return candidates[int(np.argmax(tie))]
 
 
-def _solve_conic(prog: HyperplaneProgram, variant: str):
+def output_basis(prog: HyperplaneProgram) -> np.ndarray:
+    """Orthonormal ``Q (d_out, k)`` whose columns span the masses ``J_H``, the columns of ``L``
+    and ``C`` (``k <= K + d_in + 1``): singular directions of ``[J; L^T; C^T]`` above
+    ``BASIS_RTOL`` times the largest. The program's optimum lies in this span (every norm in it
+    is orthogonally invariant and the projection ``Q Q^T`` keeps the matching constraints;
+    proofs_notes/htw-penalty-exact.md, "Size of the conic form")."""
+    data = np.vstack([prog.J, prog.L.T, prog.C[None, :]])
+    _, S, Vt = np.linalg.svd(data, full_matrices=False)
+    keep = S > BASIS_RTOL * S[0] if S.size and S[0] > 0 else np.zeros(S.size, dtype=bool)
+    return Vt[keep].T
+
+
+def projected(prog: HyperplaneProgram, Q: np.ndarray) -> HyperplaneProgram:
+    """The program in the output coordinates ``Q^T y`` (``Q`` orthonormal columns)."""
+    return HyperplaneProgram(prog.s, prog.r, prog.J @ Q, Q.T @ prog.L, Q.T @ prog.C)
+
+
+def _conic_point(prog: HyperplaneProgram, variant: str):
     """Clarabel on the normalized program (:meth:`HyperplaneProgram.normalized`); the dual point
-    is the same for ``h`` and ``h / s`` (both Lagrangians scale by ``s``), so it is evaluated on
-    the original program. Returns ``(beta, c, e, a, lower)``."""
+    is the same for ``h`` and ``h / s`` (both Lagrangians scale by ``s``). Returns the raw
+    interior-point ``(beta, c, e, a, M)``."""
     unit, scale = prog.normalized()
-    P, q, A, b, cones, lay, g_row = _conic_form(unit, variant, gamma=scale)
+    P, q, A, b, cones, lay, g_slot = _conic_form(unit, variant, gamma=scale)
     x, z = _clarabel_solve(P, q, A, b, cones)
     K, d, d_in = prog.J.shape[0], prog.d_out, prog.d_in
     x = scale * x
     beta = x[:K * d].reshape(K, d) / atom_cost(prog.r, biases_regularized=lay.regularized)[:, None]
-    zero = np.zeros(d)
     c = x[lay.c:lay.c + d] if lay.regularized else prog.C.copy()
-    e = x[lay.e:lay.e + d] if lay.regularized else zero
+    e = x[lay.e:lay.e + d] if lay.regularized else np.zeros(d)
     a = x[lay.a:lay.a + d * d_in].reshape(d, d_in) if variant in ("11", "12") else np.zeros((d, d_in))
-    # the PSD dual's off-diagonal block is M / 2, stored times sqrt(2) in the svec
-    M = np.sqrt(2.0) * np.array([[z[g_row + _svec_index(k, lay.n1 + o)] for k in range(lay.n1)] for o in range(d)])
+    # the PSD duals' entries paired with G are M / 2, stored times sqrt(2) in the svec
+    return beta, c, e, a, np.sqrt(2.0) * z[g_slot]
+
+
+def _solve_conic(prog: HyperplaneProgram, variant: str):
+    """The conic program solved in the output span (:func:`output_basis`, when it is smaller
+    than ``d_out``), its point mapped back, polished (:func:`_polish`) and certified by dual
+    points evaluated on the original program. Returns ``(beta, c, e, a, lower)``."""
+    Q = output_basis(prog)
+    if Q.shape[1] < prog.d_out:
+        beta, c, e, a, M = _conic_point(projected(prog, Q), variant)
+        beta, c, e, a, M = beta @ Q.T, Q @ c, Q @ e, Q @ a, Q @ M
+        c = c if variant != "8" else prog.C.copy()
+    else:
+        beta, c, e, a, M = _conic_point(prog, variant)
     beta, c, e, a = _polish(prog, beta, c, e, a, variant)
     lower = max(dual_value(prog, cand, variant) for cand in _dual_candidates(prog, M, beta, c, e, a, variant))
     return beta, c, e, a, lower

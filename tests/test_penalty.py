@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from pcheck import Penalty, Stack, parameter_cost, penalty
 from pcheck.claims import htw_penalty as hp
 from pcheck.ledger import REGISTRY, load_claims, property_check
-from pcheck.penalty import _solve_conic, absorbed_split, hyperplane_program, lens_support, penalty_cvxpy
+from pcheck.penalty import (_solve_conic, absorbed_split, hyperplane_program, lens_support, output_basis, penalty_cvxpy,
+                            representation)
 from pcheck.testing import RTOL_CERTIFIED, assert_close_scaled
 
 #: cvxpy solves the same program with Clarabel's default tolerances (1e-8 gap and
@@ -106,6 +107,35 @@ def test_fast_path_and_conic_path_agree():
     *_, conic_lower = _solve_conic(prog, "7")
     assert conic_lower <= fast.upper * (1 + RTOL_CERTIFIED)
     assert fast.lower <= fast.upper * (1 + RTOL_CERTIFIED)
+
+
+@pytest.mark.parametrize("n, d_out, d_in, variant", [(2, 6, 1, "7"), (3, 9, 2, "12"), (1, 5, 1, "8")])
+def test_conic_form_in_the_output_span_matches_the_oracle(n, d_out, d_in, variant):
+    """Few neurons, many outputs: the masses, L and C span fewer than d_out directions, so the
+    conic form runs in that span (output_basis, htw-penalty-exact.md "Size of the conic form");
+    mapped back, its point must be certified on the full program and agree with cvxpy there."""
+    s = Stack.random(n, d_in, d_out, rng=11, skip=variant in ("11", "12"))
+    prog = hyperplane_program(s)
+    assert output_basis(prog).shape[1] < d_out
+    beta, c, e, a, lower = _solve_conic(prog, variant)
+    upper = parameter_cost(representation(prog, beta, c, e, a, variant=variant), variant)
+    assert upper - lower <= RTOL_CERTIFIED * upper
+    reach = max(1.0, float(np.max(np.abs(prog.r), initial=0.0)))
+    slack = ORACLE_RTOL * max(upper, 1.0) * reach
+    assert lower - slack <= penalty_cvxpy(prog, variant) <= upper + slack
+
+
+def test_many_outputs_not_absorbed_is_certified():
+    """The instance class of the former cliff (issue 7): a 1D stack whose affine part is not
+    absorbed, d_out = 64 > K + 2, solved by the conic form with the per-row Gram cones."""
+    s = Stack.random(30, 1, 64, rng=100)
+    prog = hyperplane_program(s)
+    assert absorbed_split(prog) is None
+    r = penalty(s)
+    assert r.gap <= RTOL_CERTIFIED
+    X = grid_around_kinks(s)
+    assert_close_scaled(r.representation(X), s(X), condition_scale(s, X) + condition_scale(r.representation, X),
+                        rtol=REPRESENTATION_RTOL, what="representation vs stack")
 
 
 def test_lens_support_matches_its_definition_as_a_minimum():
