@@ -414,7 +414,6 @@ def master(x, Y, lam, variant, phi):
     T = second_differences(xs)
     TG = T @ np.hstack([ramps(xs, phi), np.ones((n_u, 1))])
     TG[np.abs(TG) <= SPARSE_RTOL * np.max(np.abs(TG), axis=0, keepdims=True)] = 0.0
-    I_d = sparse.eye(d)
     n_mt, n_s, n_r = (K + 1) * d, n_u * d, N * d
     # x = [vec(Mt) row-major, vec(S), vec(r), rho_1..rho_K]
     i_s, i_r, i_rho = n_mt, n_mt + n_s, n_mt + n_s + n_r
@@ -425,30 +424,39 @@ def master(x, Y, lam, variant, phi):
         diag[K * d:n_mt] = 2.0 * lam
     q = np.zeros(n)
     q[i_rho:] = 2.0 * lam / s * omega(phi, variant)
-    E = sparse.csr_matrix((np.ones(N), (np.arange(N), inv)), shape=(N, n_u))
-    A_fit = sparse.hstack([-sparse.kron(sparse.csr_matrix(TG), I_d), sparse.kron(T, I_d),
-                           sparse.csr_matrix((n_s, n_r + K))])
-    A_res = sparse.hstack([sparse.csr_matrix((n_r, n_mt)), -sparse.kron(E, I_d), sparse.eye(n_r),
-                           sparse.csr_matrix((n_r, K))])
+    # rows [fit: T S - T G Mt = 0 | residual: r - E S = -Y | cones], assembled as one list of
+    # (row, col, value) triplets; (M kron I_d) puts M[a, b] at (a d + l, b d + l), l < d
+    T = T.tocoo()
+    tg_r, tg_c = np.nonzero(TG)
+    blocks = [_kron_eye(tg_r, tg_c, -TG[tg_r, tg_c], d, 0, 0),
+              _kron_eye(T.row, T.col, T.data, d, 0, i_s),
+              _kron_eye(np.arange(N), inv, -np.ones(N), d, n_s, i_s),
+              (n_s + np.arange(n_r), i_r + np.arange(n_r), np.ones(n_r))]
     # (rho_k, mu_k) in the second-order cone, written as s = -(rho_k, mu_k) rows
-    rows = np.arange(K * (d + 1))
-    cols = np.concatenate([np.concatenate([[i_rho + k], np.arange(k * d, (k + 1) * d)]) for k in range(K)]) \
-        if K else np.zeros(0, int)
-    A_soc = sparse.csr_matrix((-np.ones(rows.size), (rows, cols)), shape=(K * (d + 1), n))
+    soc_cols = np.column_stack([i_rho + np.arange(K), np.arange(K * d).reshape(K, d)]).ravel()
+    blocks.append((n_s + n_r + np.arange(K * (d + 1)), soc_cols, -np.ones(K * (d + 1))))
+    rows, cols, vals = (np.concatenate(parts) for parts in zip(*blocks))
+    A = sparse.csc_matrix((vals, (rows, cols)), shape=(n_s + n_r + K * (d + 1), n))
     cones = [clarabel.ZeroConeT(n_s + n_r)] + [clarabel.SecondOrderConeT(d + 1)] * K
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = MASTER_TOL
     settings.max_iter = 200
     b = np.concatenate([np.zeros(n_s), -Y.ravel(), np.zeros(K * (d + 1))])
-    solver = clarabel.DefaultSolver(sparse.diags(diag).tocsc(), q, sparse.vstack([A_fit, A_res, A_soc]).tocsc(),
-                                    b, cones, settings)
+    solver = clarabel.DefaultSolver(sparse.diags(diag).tocsc(), q, A, b, cones, settings)
     sol = solver.solve()
     z = np.asarray(sol.x)
     if not np.all(np.isfinite(z)):
         raise RuntimeError(f"the restricted master failed: Clarabel status {sol.status}")
     Mt = s * z[:n_mt].reshape(K + 1, d)
     return Mt[:K], Mt[K]
+
+
+def _kron_eye(r, c, v, d, row0, col0):
+    """Triplets of ``M kron I_d`` for ``M``'s triplets ``(r, c, v)``, shifted by ``(row0, col0)``."""
+    lane = np.arange(d)
+    return ((row0 + np.asarray(r)[:, None] * d + lane).ravel(), (col0 + np.asarray(c)[:, None] * d + lane).ravel(),
+            np.repeat(np.asarray(v, dtype=float), d))
 
 
 def primal_value(x, Y, lam, variant, phi, mu, c) -> float:
@@ -631,7 +639,7 @@ def _arcs(xs, phi):
 
 
 def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_iter: int = 50,
-                       allowed=None) -> FunctionSpaceFit:
+                       allowed=None, stop_above=None) -> FunctionSpaceFit:
     """Certified minimum over all widths of HTW eq. (4), i.e. ``min_f L(f) + lam P(f)`` in
     the exact convention of the module docstring (eq. 5; "7": eq. 7, "8": eq. 8).
 
@@ -641,6 +649,7 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
     ``allowed (m, 2)``: closed angle intervals, each inside one activation arc; the problem
     is then restricted to atoms with angles in them (any number per interval), and the
     dual check, hence ``lower_bound``, covers exactly those atoms (:func:`allowed_pieces`).
+    ``stop_above``: stop as soon as ``lower_bound`` exceeds it (branch and bound pruning).
     """
     X, Y = as_dataset(X, Y)
     if X.shape[1] != 1:
@@ -658,7 +667,8 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
     if allowed is not None:
         allowed_pieces(np.unique(X[:, 0]), allowed)  # raises on an interval across an arc boundary
     with _blas_controller().limit(limits=1, user_api="blas"):
-        return _exchange(X, Y, lam, variant, gap_tol, max_iter, allowed)
+        return _exchange(X, Y, lam, variant, gap_tol, max_iter, allowed,
+                         np.inf if stop_above is None else as_scalar(stop_above, "stop_above"))
 
 
 def _blas_controller():
@@ -677,7 +687,7 @@ def _blas_controller():
 _CONTROLLER = None
 
 
-def _exchange(X, Y, lam, variant, gap_tol, max_iter, allowed) -> FunctionSpaceFit:
+def _exchange(X, Y, lam, variant, gap_tol, max_iter, allowed, stop_above) -> FunctionSpaceFit:
     """The exchange loop of :func:`fit_function_space` on validated input."""
     x = X[:, 0]
     xs = np.unique(x)
@@ -700,7 +710,7 @@ def _exchange(X, Y, lam, variant, gap_tol, max_iter, allowed) -> FunctionSpaceFi
                             worst_ratio=worst, gap=gap))
         if best is None or gap < best[3]:
             best = (stack, objective, lower, gap, phi, mu, c)
-        if gap <= gap_tol:
+        if gap <= gap_tol or lower > stop_above:
             break
         viol = violations(x, alpha, lam, variant, allowed)
         new = viol.ratio > 1.0
