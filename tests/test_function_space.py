@@ -134,3 +134,47 @@ def test_bad_input(bad, match):
     args.update(bad)
     with pytest.raises(ValueError, match=match):
         fit_function_space(args["X"], args["Y"], args["lam"], args["variant"])
+
+
+@pytest.mark.parametrize("variant", ["7", "8"])
+def test_restricted_to_allowed_angles_matches_a_grid_inside_them(variant):
+    """``allowed`` restricts the atoms to closed angle intervals (the relaxation behind
+    pcheck.width.width_lower_bound): the certified bound stays below a cvxpy group lasso on a
+    fine angle grid inside the same intervals, the solution's atoms lie in them, and the
+    restricted optimum is not below the unrestricted one."""
+    from pcheck.width import activation_arcs
+
+    rng = np.random.default_rng(3)
+    X = np.sort(rng.uniform(-2, 2, 4))[:, None]
+    Y = rng.standard_normal((4, 2))
+    arcs = activation_arcs(np.unique(X[:, 0]))
+    # the all-active arc (holds pi/2) and two finite arcs, the last one only in part
+    a = arcs[[0, 3, 5]].copy()
+    a[2, 1] = 0.5 * (a[2, 0] + a[2, 1])
+    fit = fit_function_space(X, Y, 0.1, variant, allowed=a)
+    full = fit_function_space(X, Y, 0.1, variant)
+    assert fit.gap <= RTOL_CERTIFIED
+    assert fit.lower_bound >= full.lower_bound * (1 - RTOL_CERTIFIED)
+    inside = (a[None, :, 0] <= fit.angles[:, None]) & (fit.angles[:, None] <= a[None, :, 1])
+    assert inside.any(axis=1).all()
+    phi = np.concatenate([np.linspace(lo, hi, 400) for lo, hi in a])
+    N, d = Y.shape
+    M, c = cp.Variable((len(phi), d)), cp.Variable(d)
+    F = ramps(X[:, 0], phi) @ M + np.ones((N, 1)) @ cp.reshape(c, (1, d), order="C")
+    reg = 2 * cp.sum(cp.multiply(omega(phi, variant), cp.norm(M, 2, axis=1)))
+    if variant == "7":
+        reg = reg + cp.sum_squares(c)
+    prob = cp.Problem(cp.Minimize(cp.sum_squares(F - Y) + 0.1 * reg))
+    prob.solve(solver=cp.CLARABEL)
+    assert fit.lower_bound <= prob.value * (1 + RTOL_CVXPY)
+    # a 400-point grid per interval is within ~1e-5 of the exact restricted optimum
+    assert prob.value <= fit.objective * (1 + 1e-4)
+
+
+def test_allowed_across_an_arc_boundary_is_rejected():
+    X = np.array([[0.0], [1.0], [2.0]])
+    Y = np.ones((3, 1))
+    with pytest.raises(ValueError, match="allowed"):
+        fit_function_space(X, Y, 0.1, "7", allowed=[[-1.2, 0.1]])  # -atan(1) = -0.785 is an arc end
+    with pytest.raises(ValueError, match="allowed"):
+        fit_function_space(X, Y, 0.1, "7", allowed=[[0.3, 0.1]])

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from pcheck import fit_function_space, fit_network, width_sufficiency
 from pcheck.function_space import network_objective
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
-from pcheck.width import network_gradient
+from pcheck.claims.htw_width import MINIMAL_LAM, MINIMAL_NODES, MINIMAL_SEED, MINIMAL_X, MINIMAL_Y
+from pcheck.width import activation_arcs, network_gradient, width_lower_bound
 
 
 def instance(seed, N, d):
@@ -62,13 +63,54 @@ def test_bad_input(bad, match):
         fit_network(args["X"], args["Y"], args["lam"], args["width"])
 
 
-def test_vector_output_finding_still_reproduces():
+def test_vector_output_width_N_plus_1_stays_above_5_uncertified():
     """proofs_notes/htw-thm3_2.md: variant "7", d_out = 5, N = 5, seed 0, lam = 0.1. The
     certified optimum (5.70227620052682, gap 1e-14) needs 7 neurons; the best width-6
-    network found stays 6.0e-3 above it (evidence, not a certificate), width 7 reaches it."""
+    network found stays 6.0e-3 above it, width 7 reaches it."""
     X, Y = instance(0, 5, 5)
     at_n1 = width_sufficiency(X, Y, 0.1, variant="7", seed=0, restarts=4)
     assert at_n1.verdict == "not reached" and at_n1.margin > 1e-3
     assert at_n1.atoms == 7 and at_n1.function_space.gap <= RTOL_CERTIFIED
     at_n2 = width_sufficiency(X, Y, 0.1, width=7, variant="7", seed=0, restarts=0)
     assert at_n2.verdict == "reached"
+
+
+def test_minimal_counterexample_is_certified():
+    """The counterexample of proofs_notes/htw-thm3_2.md still reproduces: x = 0..3, d_out = 3,
+    lam = 0.03. The branch and bound certifies every width-5 network above the certified (5)
+    optimum (which needs more than 5 atoms), and the best width-5 network found lies in its
+    certified interval [width bound, network]: the width-5 minimum is pinned down."""
+    X, Y = MINIMAL_X, MINIMAL_Y
+    v = width_sufficiency(X, Y, MINIMAL_LAM, variant="7", seed=MINIMAL_SEED, restarts=1, max_nodes=MINIMAL_NODES)
+    assert v.verdict == "refuted" and v.width_bound.status == "separated"
+    assert v.function_space.gap <= RTOL_CERTIFIED and v.atoms > 5
+    # the certificate: bound on every width-5 network > certified primal of (5)
+    assert v.width_bound.lower_bound > v.upper_bound * (1 + 1e-3)
+    assert v.network.stack.n <= 5
+    assert_rel_close(v.network_objective, network_objective(v.network.stack, X, Y, MINIMAL_LAM, "7"),
+                     rtol=RTOL_REORDER, what="eq. (4) at the width-5 network")
+    assert v.width_bound.lower_bound <= v.network_objective * (1 + RTOL_CERTIFIED)
+
+
+def test_width_bound_is_below_every_network_and_attained_when_reachable():
+    """d_out = 1 hat data: the width-1 bound lies between the (5) bound and the best width-1
+    network; at width N + 1 the function-space optimum is attained by a network."""
+    X = np.array([[-1.0], [0.0], [1.0]])
+    Y = np.array([[0.0], [1.0], [0.0]])
+    fit = fit_function_space(X, Y, 0.01, "7")
+    net = fit_network(X, Y, 0.01, 1, variant="7", restarts=2, fit=fit)
+    wb = width_lower_bound(X, Y, 0.01, 1, "7", target=net.objective * (1 + RTOL_CERTIFIED), max_nodes=400)
+    assert fit.lower_bound <= wb.lower_bound <= net.objective * (1 + RTOL_CERTIFIED)
+    assert wb.lower_bound > fit.objective * (1 + 1e-3)  # width 1 cannot fit the hat
+    full = width_lower_bound(X, Y, 0.01, 4, "7", target=fit.objective * (1 + RTOL_CERTIFIED))
+    assert full.status == "attained" and full.best_network <= fit.objective * (1 + RTOL_CERTIFIED)
+
+
+def test_activation_arcs_partition_the_circle():
+    """2N - 1 active arcs between consecutive ends; with the all-inactive arc they cover
+    [-pi/2, 3 pi/2], and the v = 0 neuron (pi/2) lies in exactly one of them."""
+    xs = np.array([-1.0, 0.5, 2.0])
+    arcs = activation_arcs(xs)
+    assert arcs.shape == (5, 2) and np.all(arcs[:, 0] < arcs[:, 1])
+    np.testing.assert_array_equal(arcs[1:, 0], arcs[:-1, 1])
+    assert np.sum((arcs[:, 0] <= np.pi / 2) & (np.pi / 2 <= arcs[:, 1])) == 1
