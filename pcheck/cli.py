@@ -153,11 +153,11 @@ def sweep(args) -> int:
             print(f"{s.id}  {len(s.grid(ctx))} instances ({args.profile})  {s.statement}")
         return 0
     started, start = datetime.now(timezone.utc), time.perf_counter()
-    where = "serially" if args.serial else (args.scheduler or f"a LocalCluster of {args.workers} "
-                                            f"{'threads' if args.threads else 'processes'}")
+    where = "serially" if args.serial else "on " + (args.scheduler or f"a LocalCluster of {args.workers} "
+                                                    f"{'threads' if args.threads else 'processes'}")
     outcomes = []
     for i, s in enumerate(chosen, 1):
-        print(f"[{i}/{len(chosen)}] {s.id}: {len(s.grid(ctx))} instances on {where} ...", file=sys.stderr, flush=True)
+        print(f"[{i}/{len(chosen)}] {s.id}: {len(s.grid(ctx))} instances {where} ...", file=sys.stderr, flush=True)
         try:
             outcomes.append(run_sweep(s, ctx, scheduler=args.scheduler, workers=args.workers,
                                       processes=not args.threads, serial=args.serial))

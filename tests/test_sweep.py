@@ -9,7 +9,8 @@ import pytest
 from pcheck.cli import main
 from pcheck.function_space import GAP_TOL
 from pcheck.ledger import Context
-from pcheck.sweep import SWEEPS, Sweep, Undecided, evaluate_instance, footnote7_grid, map_instances, sweep_outcome
+from pcheck.sweep import (SWEEPS, THM3_2_MAX_NODES, Sweep, Undecided, evaluate_instance, footnote7_grid, map_instances,
+                          sweep_outcome)
 
 
 def below_one(instance):
@@ -105,16 +106,30 @@ def test_without_dask_the_error_names_the_extra(monkeypatch):
     assert main(["sweep", "--no-report"]) == 2
 
 
-def test_theorem_3_2_sweep_leaves_the_unreached_vector_instance_open():
-    """(variant 7, d_out 5, N 5, lam 0.1, seed 0) is an instance where the search of
-    proofs_notes/htw-thm3_2.md found no width-(N+1) network at the certified optimum."""
+def test_theorem_3_2_sweep_leaves_an_unreached_instance_open_without_certificate():
+    """(variant 7, d_out 5, N 5, lam 0.1, seed 0): the search of proofs_notes/htw-thm3_2.md finds
+    no width-(N+1) network at the certified optimum; without a branch and bound it stays open."""
     s = SWEEPS["htw.thm3_2.grid"]
-    instances = [{"variant": "7", "d_out": 1, "N": 3, "lam": 0.1, "seed": 0},
-                 {"variant": "7", "d_out": 5, "N": 5, "lam": 0.1, "seed": 0}]
+    instances = [{"variant": "7", "d_out": 1, "N": 3, "lam": 0.1, "seed": 0, "max_nodes": 0},
+                 {"variant": "7", "d_out": 5, "N": 5, "lam": 0.1, "seed": 0, "max_nodes": 0}]
     rows = map_instances(s.evaluate, instances, serial=True)
     assert [r["verdict"] for r in rows] == ["holds", "open"]
     assert rows[1]["message"].startswith("margin ")
     assert float(rows[1]["message"].split()[1]) > GAP_TOL  # above the solver's certified relative gap
     outcome = sweep_outcome(s, rows, 0.0)
-    assert (outcome.verdict, outcome.as_expected) == ("open", True)
-    assert instances[1] in s.grid(Context(profile="dev"))
+    assert (outcome.verdict, outcome.as_expected) == ("open", False)
+    dev = s.grid(Context(profile="dev"))
+    assert {**instances[1], "max_nodes": THM3_2_MAX_NODES} in dev
+
+
+@pytest.mark.slow
+def test_theorem_3_2_sweep_certifies_the_refutation():
+    """The same instance with the branch and bound (about 290 restricted solves, ~8 s)."""
+    s = SWEEPS["htw.thm3_2.grid"]
+    instance = {"variant": "7", "d_out": 5, "N": 5, "lam": 0.1, "seed": 0, "max_nodes": THM3_2_MAX_NODES}
+    rows = map_instances(s.evaluate, [instance], serial=True)
+    assert rows[0]["verdict"] == "refuted" and rows[0]["message"].startswith("certified: every width-6 network")
+    outcome = sweep_outcome(s, rows, 0.0)
+    assert (outcome.verdict, outcome.as_expected) == ("refuted", True)
+    assert outcome.evidence.reproduce == (
+        "python -c \"from pcheck.sweep import SWEEPS; SWEEPS['htw.thm3_2.grid'].evaluate(" + repr(instance) + ")\"")
