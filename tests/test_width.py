@@ -76,16 +76,17 @@ def test_vector_output_width_N_plus_1_stays_above_5_uncertified():
 
 
 def test_minimal_counterexample_is_certified():
-    """The counterexample of proofs_notes/htw-thm3_2.md still reproduces: x = 0..3, d_out = 3,
-    lam = 0.03. The branch and bound certifies every width-5 network above the certified (5)
-    optimum (which needs more than 5 atoms), and the best width-5 network found lies in its
-    certified interval [width bound, network]: the width-5 minimum is pinned down."""
+    """The counterexample of proofs_notes/htw-thm3_2.md still reproduces: x = 0..3, d_out = 2,
+    lam = 0.3. The branch and bound certifies every width-5 network above the certified (5)
+    optimum (which needs 6 atoms), and the best width-5 network found lies in its certified
+    interval [width bound, network]: the width-5 minimum is pinned down."""
     X, Y = MINIMAL_X, MINIMAL_Y
     v = width_sufficiency(X, Y, MINIMAL_LAM, variant="7", seed=MINIMAL_SEED, restarts=1, max_nodes=MINIMAL_NODES)
     assert v.verdict == "refuted" and v.width_bound.status == "separated"
-    assert v.function_space.gap <= RTOL_CERTIFIED and v.atoms > 5
-    # the certificate: bound on every width-5 network > certified primal of (5)
-    assert v.width_bound.lower_bound > v.upper_bound * (1 + 1e-3)
+    assert v.function_space.gap <= RTOL_CERTIFIED and v.atoms == 6
+    # the certificate: bound on every width-5 network > certified primal of (5); the note records a
+    # separation of 4.2e-6 relative, 4000x RTOL_CERTIFIED, so 1e-6 fails only if it shrank
+    assert v.width_bound.lower_bound > v.upper_bound * (1 + 1e-6)
     assert v.network.stack.n <= 5
     assert_rel_close(v.network_objective, network_objective(v.network.stack, X, Y, MINIMAL_LAM, "7"),
                      rtol=RTOL_REORDER, what="eq. (4) at the width-5 network")

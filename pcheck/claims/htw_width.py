@@ -63,15 +63,16 @@ def check_scalar(ctx):
                           claim_id="htw.thm3_2.scalar", examples=ctx.pick(dev=10, ci=20, thorough=100, nojit=3))
 
 
-#: The minimal certified counterexample to Theorem 3.2 (proofs_notes/htw-thm3_2.md, found by
-#: benchmarks/minimal_counterexample.py and its N = 4 rerun: no instance with N <= 3 on its grid):
-#: variant "7", lam = 0.03, x = 0, 1, 2, 3, integer outputs, d_out = 3 (Y from
-#: ``default_rng([46, 4, 3]).integers(-2, 3, (4, 3))``). The (5) optimum is 0.488067610490825;
-#: every width-5 network has (4) >= 0.489753564419066, and one reaches 0.489753564419095.
+#: The minimal certified counterexample to Theorem 3.2 (proofs_notes/htw-thm3_2.md; found by
+#: benchmarks/minimal_counterexample.py: no instance with N <= 3 on its grid, d_out = 1 never):
+#: variant "7", lam = 0.3, x = 0, 1, 2, 3, integer outputs, d_out = 2 (Y from
+#: ``default_rng([74, 4, 2]).integers(-2, 3, (4, 2))``). The (5) optimum is 7.65969441962388
+#: (6 atoms, gap 6e-16); every width-5 network has (4) >= 7.65972692257756, and one reaches
+#: 7.65972692257759.
 MINIMAL_X = np.arange(4.0)[:, None]
-MINIMAL_Y = np.array([[2.0, -2.0, -2.0], [-1.0, -1.0, -1.0], [-1.0, 0.0, -1.0], [-2.0, 1.0, -1.0]])
-MINIMAL_LAM = 0.03
-MINIMAL_SEED = 46
+MINIMAL_Y = np.array([[1.0, -1.0], [-1.0, -1.0], [2.0, 1.0], [-1.0, 2.0]])
+MINIMAL_LAM = 0.3
+MINIMAL_SEED = 74
 #: Restricted solves the branch and bound may spend (it needs ~260 on the instance above).
 MINIMAL_NODES = 3000
 
@@ -88,7 +89,7 @@ def check_vector(ctx):
     certified = bound.lower_bound if bound is not None else float("nan")
     # residual: how far every width-(N+1) network is certified above the (5) optimum (relative)
     excess = (certified - v.upper_bound) / v.upper_bound
-    details = dict(N=4, d_out=3, lam=lam, variant="7", function_space_objective=v.upper_bound,
+    details = dict(N=4, d_out=2, lam=lam, variant="7", function_space_objective=v.upper_bound,
                    function_space_lower_bound=v.lower_bound, function_space_atoms=v.atoms,
                    best_width_5_network=v.network_objective, width_5_certified_lower_bound=certified,
                    branch_and_bound=None if bound is None else dict(status=bound.status, nodes=bound.nodes))
@@ -98,5 +99,6 @@ def check_vector(ctx):
     return Evidence("refuted", 1, float(excess),
                     "relative excess of the certified width-(N+1) lower bound over the certified (5) optimum",
                     counterexample=f"x = {X[:, 0].tolist()}, Y = {Y.tolist()}, lam = {lam}, variant '7': min (5) = "
-                                   f"{v.upper_bound!r} < {certified!r} <= every width-5 network's (4)",
+                                   f"{v.upper_bound!r} < {certified!r} <= every width-5 network's (4); best width-5 network "
+                                   f"{v.network_objective!r}",
                     details=details)
