@@ -368,17 +368,24 @@ def _conic_form(prog: HyperplaneProgram, variant: str, gamma: float = 1.0):
     return sp.diags(Pdiag, format="csc"), q, A, b, out.cones, lay, g_slot
 
 
-def _clarabel_solve(P, q, A, b, cones):
+def _clarabel_settings():
     import clarabel
 
-    kinds = {"soc": clarabel.SecondOrderConeT, "psd": clarabel.PSDTriangleConeT}
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = SOLVER_TOL
     settings.tol_ktratio = 1e-10
     settings.max_iter = 200
     settings.direct_solve_method = KKT_SOLVER
-    solver = clarabel.DefaultSolver(sp.triu(P, format="csc"), q, A, b, [kinds[k](n) for k, n in cones], settings)
+    return settings
+
+
+def _clarabel_solve(P, q, A, b, cones):
+    import clarabel
+
+    kinds = {"soc": clarabel.SecondOrderConeT, "psd": clarabel.PSDTriangleConeT}
+    solver = clarabel.DefaultSolver(sp.triu(P, format="csc"), q, A, b, [kinds[k](n) for k, n in cones],
+                                    _clarabel_settings())
     sol = solver.solve()
     return np.asarray(sol.x), np.asarray(sol.z)
 
@@ -391,14 +398,17 @@ def affine_part(prog: HyperplaneProgram, beta, c, e, a) -> np.ndarray:
 
 def absorbed_split(prog: HyperplaneProgram, *, biases_regularized: bool = True):
     """Shares ``t in [0, 1]^K`` (``beta = t J``) that absorb the whole affine part, if they
-    exist: ``sum_H t_H J_H s_H^T = -L`` and (eq. 7) ``sum_H t_H r_H J_H = C``, found by HiGHS.
+    exist: ``sum_H t_H J_H s_H^T = -L`` and (eq. 7) ``sum_H t_H r_H J_H = C``, found by an
+    interior-point feasibility LP (Clarabel; HiGHS took 20 s to prove infeasibility at K = 1000,
+    2 d_out = 512 rows, Clarabel 3.4 s, and it is also faster when feasible).
 
     Such a split keeps every hyperplane at its lower cost ``omega ||J_H||`` and leaves no affine
     part, ``c`` or ``e``, so its cost ``sum_H omega ||J_H||`` equals the dual value at ``M = 0``:
-    it is optimal, certified by that dual point. Returns ``t``, or None if the LP is infeasible
-    (the optimum then pays for an affine part).
+    it is optimal, certified by that dual point. Returns ``t`` (clipped to ``[0, 1]``: the
+    interior point may leave the box by rounding; the caller certifies the split it builds), or
+    None if the LP is infeasible (the optimum then pays for an affine part).
     """
-    from scipy.optimize import linprog
+    import clarabel
 
     K = len(prog.r)
     if K == 0:
@@ -412,9 +422,14 @@ def absorbed_split(prog: HyperplaneProgram, *, biases_regularized: bool = True):
     A_eq, b_eq = np.vstack(rows), np.concatenate(rhs)
     row_scale = np.max(np.abs(A_eq), axis=1)
     row_scale[row_scale == 0] = 1.0
-    res = linprog(np.zeros(K), A_eq=A_eq / row_scale[:, None], b_eq=b_eq / row_scale, bounds=(0.0, 1.0),
-                  method="highs")
-    return res.x if res.status == 0 else None
+    A = sp.vstack([sp.csc_matrix(A_eq / row_scale[:, None]), -sp.eye(K), sp.eye(K)], format="csc")
+    b = np.concatenate([b_eq / row_scale, np.zeros(K), np.ones(K)])  # A_eq t = b_eq, t >= 0, 1 - t >= 0
+    solver = clarabel.DefaultSolver(sp.csc_matrix((K, K)), np.zeros(K), A, b,
+                                    [clarabel.ZeroConeT(len(b_eq)), clarabel.NonnegativeConeT(2 * K)],
+                                    _clarabel_settings())
+    sol = solver.solve()
+    solved = str(sol.status) in ("Solved", "AlmostSolved")
+    return np.clip(np.asarray(sol.x), 0.0, 1.0) if solved else None
 
 
 def _pairs(G: np.ndarray, biases_regularized: bool):
