@@ -31,7 +31,7 @@ WIDTHS, D_OUTS = (100, 1000), (1, 8, 64, 256)
 #: a case whose first run takes longer than this many seconds is timed by that run alone
 SLOW_S = 2.0
 #: largest PSD cone the former formulation (one cone of size d_out + d_in + 1) is run with
-BEFORE_PSD_LIMIT = 66
+BEFORE_PSD_LIMIT = 68
 MODULE = importlib.import_module("pcheck.penalty")  # ``pcheck.penalty`` is the function
 
 

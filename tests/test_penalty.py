@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pcheck import Penalty, Stack, parameter_cost, penalty
 from pcheck.claims import htw_penalty as hp
-from pcheck.ledger import REGISTRY, load_claims, property_check
+from pcheck.ledger import PROFILE_EXAMPLES, REGISTRY, Context, load_claims, property_check
 from pcheck.penalty import (_solve_conic, absorbed_split, hyperplane_program, lens_support, output_basis, penalty_cvxpy,
                             representation)
 from pcheck.testing import RTOL_CERTIFIED, assert_close_scaled
@@ -177,7 +177,12 @@ def test_factor2_on_constants(t, expected):
 @pytest.mark.parametrize("claim_id", sorted(
     cid for cid in (load_claims() and REGISTRY) if cid.startswith("htw.penalty.")))
 def test_ledger_claim_reaches_its_expected_verdict(claim_id, pcheck_context):
+    """A refutation must be found: a claim expected "refuted" runs with at least the dev budget
+    (the nojit profile's 5 examples miss the shared-kink counterexample of coupling_equality;
+    20 find it, 3 s in the nojit pass)."""
     c = REGISTRY[claim_id]
+    if c.expected == "refuted" and pcheck_context.examples < PROFILE_EXAMPLES["dev"]:
+        pcheck_context = Context(profile="dev", seed=pcheck_context.seed)
     evidence = c.check(pcheck_context)
     assert evidence.verdict == c.expected, evidence.counterexample
 
