@@ -258,7 +258,6 @@ def linked_test_files(claim, tests_dir: Path) -> list[str]:
 #: Notes in ``proofs_notes/`` that are no ledger entry's or sweep's note, each with the reason;
 #: the index lists them, and ``tests/test_report.py`` fails on any other note without an entry.
 NOTES_WITHOUT_ENTRY = {
-    "htw-eq10-cor3_3.md": "HTW eq. (10) and Corollary 3.3: not checked yet, no ledger entry (verdict open)",
     "htw-penalty-exact.md": "how pcheck computes the exact P_j that the `htw.penalty.*` claims rely on",
     "htw-width-summary.md": "summary of the solver work: tools, figures and the Theorem 3.2 verdicts",
 }

@@ -41,6 +41,11 @@ LBFGS_STARTS = 5
 #: a node's dual value is a valid bound at any gap; 1e-9 would only sharpen bounds far
 #: from the separation threshold, and the issue's 1e-9 certifies the unrestricted optimum.
 NODE_GAP = 1e-9
+#: Breakpoints of two networks closer than this fraction of ``K`` are one breakpoint in
+#: :func:`w1inf_distance`. Reason: solver kink positions agree to ~1e-12 relative (a kink
+#: found twice differs in the last digits), and the slope on a sub-resolution sliver between
+#: two copies of one kink is not a property of the functions.
+KINK_RESOLUTION = 1e-9
 
 
 @dataclass(frozen=True)
@@ -333,3 +338,69 @@ def _split_choice(intervals, angles):
         return None
     widths = np.where(crowded, intervals[:, 1] - intervals[:, 0], -np.inf)
     return int(np.argmax(widths))
+
+
+@dataclass(frozen=True)
+class WidthRow:
+    """One width of :func:`width_sweep`: the best width-n network's (4) excess over the
+    certified (5) bound, ``(network - lower_bound) / lower_bound``, and its W^{1,inf}(K) distance
+    to the certified (5) solution (``K`` the data hull)."""
+
+    width: int
+    excess: float
+    distance: float
+    neurons: int
+
+
+def width_sweep(X, Y, lam, widths, variant="7", *, restarts: int = 2, seed=0, fit=None) -> list:
+    """HTW eq. (10) in 1D: for each width ``n`` the best of ``restarts`` width-n networks from
+    random angles (uniform on the circle; exact masses by the convex master, Newton on angles
+    and masses, :func:`_from_angles`), plus :func:`fit_network` when ``n`` is below the atom
+    count of the certified solution; returns a :class:`WidthRow` per width. The random starts
+    never see the certified solution, so a zero distance is a finding, not a copy."""
+    X, Y = as_dataset(X, Y)
+    variant = check_variant(variant, allowed=("7", "8"))
+    restarts = as_count(restarts, "restarts")
+    fit = fs.fit_function_space(X, Y, lam, variant) if fit is None else fit
+    x = X[:, 0]
+    K = (float(x.min()), float(x.max()))
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in (as_count(w, "widths") for w in widths):
+        counter = {"subsets": 0}
+        found = [_from_angles(x, X, Y, lam, variant, rng.uniform(-np.pi / 2, 1.5 * np.pi, n), counter)
+                 for _ in range(restarts)]
+        if n < fit.n_atoms:
+            net = fit_network(X, Y, lam, n, variant=variant, seed=seed, restarts=0, fit=fit)
+            found.append((net.stack, net.objective))
+        stack, value = min(found, key=lambda item: item[1])
+        rows.append(WidthRow(n, (value - fit.lower_bound) / fit.lower_bound,
+                             w1inf_distance(stack, fit.stack, K), stack.n))
+    return rows
+
+
+def w1inf_distance(f: Stack, g: Stack, K) -> float:
+    """``||f - g||_{W^{1,inf}(K)} = sup_K ||f - g|| + ess sup_K ||f' - g'||`` (Euclidean norm over
+    the outputs) for two 1D shallow ReLU stacks on the interval ``K = (lo, hi)`` (HTW eq. 10).
+    The difference is piecewise linear with breakpoints at the kinks ``-b_k / v_k`` of either
+    network: the first sup is attained at a breakpoint or an end of ``K``; the slopes are
+    evaluated exactly (``sum_k w_k v_k 1[v_k x + b_k > 0]``) at the midpoints of the pieces
+    between breakpoints, merging breakpoints closer than ``KINK_RESOLUTION (hi - lo)``."""
+    lo, hi = (as_scalar(t, "K") for t in K)
+    if not lo < hi:
+        raise ValueError(f"K must be an interval (lo, hi) with lo < hi, got {K!r}")
+    kinks = [-s.b[s.V[:, 0] != 0] / s.V[s.V[:, 0] != 0, 0] for s in (f, g)]
+    pts = np.unique(np.clip(np.concatenate([[lo, hi], *kinks]), lo, hi))
+    pts = pts[np.concatenate([[True], np.diff(pts) > KINK_RESOLUTION * (hi - lo)])]
+    pts[-1] = hi
+    mids = 0.5 * (pts[1:] + pts[:-1])
+    diff = f(pts[:, None]) - g(pts[:, None])
+    slope = _slope(f, mids) - _slope(g, mids)
+    return float(np.max(np.linalg.norm(diff, axis=1)) + np.max(np.linalg.norm(slope, axis=1), initial=0.0))
+
+
+def _slope(s: Stack, x):
+    """Derivative ``(len(x), d_out)`` of a 1D shallow ReLU stack at points off its kinks."""
+    v = s.V[:, 0]
+    active = (x[:, None] * v[None, :] + s.b[None, :]) > 0
+    return (active * v[None, :]) @ s.W.T

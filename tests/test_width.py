@@ -9,7 +9,8 @@ from pcheck import fit_function_space, fit_network, width_sufficiency
 from pcheck.function_space import network_objective
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
 from pcheck.claims.htw_width import MINIMAL_LAM, MINIMAL_NODES, MINIMAL_SEED, MINIMAL_X, MINIMAL_Y
-from pcheck.width import activation_arcs, network_gradient, width_lower_bound
+from pcheck.network import Stack
+from pcheck.width import activation_arcs, network_gradient, w1inf_distance, width_lower_bound, width_sweep
 
 
 def instance(seed, N, d):
@@ -115,3 +116,27 @@ def test_activation_arcs_partition_the_circle():
     assert arcs.shape == (5, 2) and np.all(arcs[:, 0] < arcs[:, 1])
     np.testing.assert_array_equal(arcs[1:, 0], arcs[:-1, 1])
     assert np.sum((arcs[:, 0] <= np.pi / 2) & (np.pi / 2 <= arcs[:, 1])) == 1
+
+
+def test_w1inf_distance_of_known_functions():
+    """relu(x) against 0 on K = (-1, 1): sup |f| = 1 and sup |f'| = 1, distance 2; a network
+    against itself: 0; relu(x) against relu(x - 0.5): sup |f - g| = 0.5, slopes differ by 1."""
+    relu = Stack(np.ones((1, 1)), np.zeros(1), np.ones((1, 1)), np.zeros(1))
+    zero = Stack(np.ones((1, 1)), np.zeros(1), np.zeros((1, 1)), np.zeros(1))
+    shifted = Stack(np.ones((1, 1)), np.array([-0.5]), np.ones((1, 1)), np.zeros(1))
+    assert w1inf_distance(relu, zero, (-1.0, 1.0)) == 2.0
+    assert w1inf_distance(relu, relu, (-1.0, 1.0)) == 0.0
+    assert w1inf_distance(relu, shifted, (-1.0, 1.0)) == 1.5
+    with pytest.raises(ValueError, match="K"):
+        w1inf_distance(relu, zero, (1.0, -1.0))
+
+
+def test_wide_networks_from_random_angles_coincide_with_f_star():
+    """HTW eq. (10), proofs_notes/htw-eq10-cor3_3.md: wide networks trained from random angles
+    reach the certified optimum and coincide with f* in W^{1,inf}(K)."""
+    X, Y = instance(0, 4, 1)
+    fit = fit_function_space(X, Y, 0.1, "7")
+    rows = width_sweep(X, Y, 0.1, [16, 64], "7", restarts=2, seed=0, fit=fit)
+    assert [r.width for r in rows] == [16, 64]
+    for r in rows:
+        assert r.excess <= 1e-12 and r.distance <= 1e-6, r
