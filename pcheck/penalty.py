@@ -265,7 +265,8 @@ class _Layout:
 
 
 class _Rows:
-    """COO triplets and right-hand side of ``b - A x in cones``, filled block by block."""
+    """COO triplets and right-hand side of ``b - A x in cones``, filled block by block; a block
+    is one cone ``(kind, size)`` or a list of consecutive cones."""
 
     def __init__(self):
         self.rows, self.cols, self.vals, self.b, self.cones, self.count = [], [], [], [], [], 0
@@ -275,7 +276,7 @@ class _Rows:
         self.cols.append(np.asarray(cols, dtype=np.int64))
         self.vals.append(np.asarray(vals, dtype=float))
         self.b.append(np.asarray(b, dtype=float))
-        self.cones.append(cone)
+        self.cones.extend(cone if isinstance(cone, list) else [cone])
         start, self.count = self.count, self.count + len(b)
         return start
 
@@ -345,10 +346,12 @@ def _conic_form(prog: HyperplaneProgram, variant: str, gamma: float = 1.0):
     out = _Rows()
     beta = lay.beta + np.arange(K * d).reshape(K, d)
     J_cost = omega[:, None] * prog.J
-    for k in range(K):  # ||omega J_k - omega beta_k|| <= t_alpha_k and ||omega beta_k|| <= t_beta_k
-        out.block(np.arange(d + 1), np.r_[lay.ta + k, beta[k]], np.r_[-1.0, np.ones(d)], np.r_[0.0, J_cost[k]],
-                  ("soc", d + 1))
-        out.block(np.arange(d + 1), np.r_[lay.tb + k, beta[k]], -np.ones(d + 1), np.zeros(d + 1), ("soc", d + 1))
+    # ||omega J_k - omega beta_k|| <= t_alpha_k and ||omega beta_k|| <= t_beta_k, K cones of each kind
+    rows = np.arange(K * (d + 1))
+    out.block(rows, np.column_stack([lay.ta + np.arange(K), beta]).ravel(), np.tile(np.r_[-1.0, np.ones(d)], K),
+              np.column_stack([np.zeros(K), J_cost]).ravel(), [("soc", d + 1)] * K)
+    out.block(rows, np.column_stack([lay.tb + np.arange(K), beta]).ravel(), -np.ones(K * (d + 1)),
+              np.zeros(K * (d + 1)), [("soc", d + 1)] * K)
     if lay.regularized:
         out.block(np.arange(d + 1), np.r_[lay.te, lay.e + np.arange(d)], -np.ones(d + 1), np.zeros(d + 1),
                   ("soc", d + 1))
