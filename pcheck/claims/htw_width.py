@@ -99,9 +99,9 @@ def check_vector(ctx):
                         details=details)
     return Evidence("refuted", 1, float(excess),
                     "relative excess of the certified width-(N+1) lower bound over the certified (5) optimum",
-                    counterexample=f"x = {X[:, 0].tolist()}, Y = {Y.tolist()}, lam = {lam}, variant '7': min (5) = "
-                                   f"{v.upper_bound!r} < {certified!r} <= every width-5 network's (4); best width-5 network "
-                                   f"{v.network_objective!r}",
+                    counterexample=f"x = {X[:, 0].tolist()}, Y = {Y.tolist()}, lam = {lam}, variant '7': "
+                                   f"min (5) = {v.upper_bound!r} < {certified!r} <= every width-5 network's (4); "
+                                   f"best width-5 network {v.network_objective!r}",
                     details=details)
 
 
