@@ -78,6 +78,14 @@ SNAP_RTOL = 1e-6
 #: multithreaded faer on this 2-core machine; equal within noise at n = 1000, d_out = 8 and 64.
 KKT_SOLVER = "qdldl"
 
+#: The nuclear norm of ``G (d_out x n1)`` is one PSD cone of size ``n1 + d_out`` up to this size,
+#: Gram cones beyond (:func:`_nuclear_block`). Reason: the single cone's dense KKT block, of
+#: ``((n1 + d_out)^2 / 2)^2`` entries, is the cliff at d_out = 64 (10 s at n = 100), but at small
+#: sizes it costs nothing and the single cone is the more accurate: eq. 11, d_in = 3, d_out = 3
+#: to 12 gave certified gaps up to 9.5e-10 with Gram cones (Clarabel stops "AlmostSolved" on a
+#: failed step) against 8e-11 with the single cone. 24 keeps the block under 300^2 entries.
+SINGLE_CONE_MAX = 24
+
 #: Output directions whose singular value in ``[J; L^T; C^T]`` is below this fraction of the
 #: largest are dropped by :func:`output_basis`. Reason: float64 rounding of the data is ~1e-16
 #: relative; a dropped direction changes the program by at most this fraction of its scale,
@@ -253,10 +261,10 @@ class _Layout:
         self.n1 = d_in + 1 if self.regularized else d_in
         sizes = [("beta", K * d), ("ta", K), ("tb", K), ("c", d if self.regularized else 0),
                  ("e", d if self.regularized else 0), ("te", 1 if self.regularized else 0),
-                 ("W", _svec_size(min(self.n1, d))), ("tG", max(self.n1, d)),
+                 ("W", _nuclear_sizes(self.n1, d)[0]), ("tG", _nuclear_sizes(self.n1, d)[1]),
                  ("a", d * d_in if variant in ("11", "12") else 0),
-                 ("W2", _svec_size(min(d_in, d)) if variant == "12" else 0),
-                 ("tA", max(d_in, d) if variant == "12" else 0)]
+                 ("W2", _nuclear_sizes(d_in, d)[0] if variant == "12" else 0),
+                 ("tA", _nuclear_sizes(d_in, d)[1] if variant == "12" else 0)]
         offset = 0
         for name, size in sizes:
             setattr(self, name, offset)
@@ -286,6 +294,39 @@ class _Rows:
         return A, np.concatenate(self.b)
 
 
+def _nuclear_sizes(n1: int, d: int):
+    """``(len W, len t, diagonal of W, diagonal of t)`` in the variables of :func:`_nuclear_block`
+    for ``G (d x n1)``: ``W = Y`` (svec n1) and ``t = Z`` (svec d) for one cone, ``W`` (svec
+    ``min(n1, d)``) and one ``t`` per line of the long side for Gram cones."""
+    if n1 + d <= SINGLE_CONE_MAX:
+        return _svec_size(n1), _svec_size(d), _svec_diagonal(n1), _svec_diagonal(d)
+    m = min(n1, d)
+    return _svec_size(m), max(n1, d), _svec_diagonal(m), np.arange(max(n1, d))
+
+
+def _single_cone(out: _Rows, Ycol: int, Zcol: int, n1: int, d: int, entry) -> np.ndarray:
+    """The cone ``[[Y, G^T], [G, Z]] >= 0`` (size ``n1 + d``), whose minimal ``tr Y + tr Z`` is
+    ``2 ||G||_*``; arguments and result as :func:`_nuclear_block`."""
+    n = n1 + d
+    rows, cols, vals = [], [], []
+    for j in range(n1):
+        for i in range(j + 1):
+            rows.append(_svec_index(i, j)), cols.append(Ycol + _svec_index(i, j)), vals.append(-1.0)
+    for j in range(d):
+        for i in range(j + 1):
+            rows.append(_svec_index(n1 + i, n1 + j)), cols.append(Zcol + _svec_index(i, j)), vals.append(-1.0)
+    rows, cols, vals = [np.array(rows, dtype=np.int64)], [np.array(cols, dtype=np.int64)], [np.array(vals)]
+    b = np.zeros(_svec_size(n))
+    slot = np.empty((d, n1), dtype=np.int64)
+    for o in range(d):
+        for k in range(n1):
+            slot[o, k] = _svec_index(k, n1 + o)
+            c_, v_, b_ = entry(k, o)
+            rows.append(np.full(len(c_), slot[o, k])), cols.append(np.asarray(c_)), vals.append(np.sqrt(2.0) * np.asarray(v_))
+            b[slot[o, k]] = np.sqrt(2.0) * b_
+    return out.block(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), b, ("psd", n)) + slot
+
+
 def _nuclear_block(out: _Rows, Wcol: int, tcol: int, n1: int, d: int, entry) -> np.ndarray:
     """Cones ``[[W, g_l], [g_l^T, t_l]] >= 0`` for ``G (d x n1)``, one per row ``g_l = G[l, :]`` when
     ``n1 <= d`` (``W`` is ``n1 x n1``), else one per column (``W`` is ``d x d``): their minimal
@@ -293,7 +334,10 @@ def _nuclear_block(out: _Rows, Wcol: int, tcol: int, n1: int, d: int, entry) -> 
     conic form"). With ``m = min(n1, d)`` this is ``max(n1, d)`` cones of size ``m + 1`` sharing
     ``W`` (svec ``Wcol``), instead of one cone of size ``n1 + d``. ``entry(k, o)`` returns
     ``(cols, vals, b)`` of ``G[o, k] = b - vals . x[cols]``; svec stores it times ``sqrt(2)``.
-    Returns ``slot (d, n1)``, the row of each entry ``G[o, k]`` in ``b - A x``."""
+    Returns ``slot (d, n1)``, the row of each entry ``G[o, k]`` in ``b - A x``. Small matrices
+    (``n1 + d <= SINGLE_CONE_MAX``) get the single cone of :func:`_single_cone` instead."""
+    if n1 + d <= SINGLE_CONE_MAX:
+        return _single_cone(out, Wcol, tcol, n1, d, entry)
     m, by_rows = min(n1, d), n1 <= d
     size = m + 1
     W_rows = np.array([_svec_index(i, j) for j in range(m) for i in range(j + 1)], dtype=np.int64)
@@ -332,8 +376,9 @@ def _conic_form(prog: HyperplaneProgram, variant: str, gamma: float = 1.0):
     omega = atom_cost(prog.r, biases_regularized=lay.regularized)
     q = np.zeros(lay.n)
     q[lay.ta:lay.ta + 2 * K] = 1.0
-    q[lay.W + _svec_diagonal(min(lay.n1, d))] = 1.0
-    q[lay.tG:lay.tG + max(lay.n1, d)] = 1.0
+    W_diag, t_diag = _nuclear_sizes(lay.n1, d)[2:]
+    q[lay.W + W_diag] = 1.0
+    q[lay.tG + t_diag] = 1.0
     Pdiag = np.zeros(lay.n)
     if lay.regularized:
         q[lay.te] = 1.0
@@ -341,8 +386,9 @@ def _conic_form(prog: HyperplaneProgram, variant: str, gamma: float = 1.0):
     if variant == "11":
         Pdiag[lay.a:lay.a + d * d_in] = 2.0 * gamma
     if variant == "12":
-        q[lay.W2 + _svec_diagonal(min(d_in, d))] = 0.5
-        q[lay.tA:lay.tA + max(d_in, d)] = 0.5
+        W_diag, t_diag = _nuclear_sizes(d_in, d)[2:]
+        q[lay.W2 + W_diag] = 0.5
+        q[lay.tA + t_diag] = 0.5
     out = _Rows()
     beta = lay.beta + np.arange(K * d).reshape(K, d)
     J_cost = omega[:, None] * prog.J
@@ -546,20 +592,37 @@ def _conic_point(prog: HyperplaneProgram, variant: str):
     return beta, c, e, a, np.sqrt(2.0) * z[g_slot]
 
 
-def _solve_conic(prog: HyperplaneProgram, variant: str):
-    """The conic program solved in the output span (:func:`output_basis`, when it is smaller
-    than ``d_out``), its point mapped back, polished (:func:`_polish`) and certified by dual
-    points evaluated on the original program. Returns ``(beta, c, e, a, lower)``."""
-    Q = output_basis(prog)
-    if Q.shape[1] < prog.d_out:
+def _certified_point(prog: HyperplaneProgram, variant: str, Q):
+    """The conic program solved in the output coordinates ``Q`` (all of them for ``Q = None``),
+    its point mapped back, polished (:func:`_polish`) and certified by dual points evaluated on
+    the original program. Returns ``(beta, c, e, a, lower, upper)``."""
+    if Q is None:
+        beta, c, e, a, M = _conic_point(prog, variant)
+    else:
         beta, c, e, a, M = _conic_point(projected(prog, Q), variant)
         beta, c, e, a, M = beta @ Q.T, Q @ c, Q @ e, Q @ a, Q @ M
         c = c if variant != "8" else prog.C.copy()
-    else:
-        beta, c, e, a, M = _conic_point(prog, variant)
     beta, c, e, a = _polish(prog, beta, c, e, a, variant)
     lower = max(dual_value(prog, cand, variant) for cand in _dual_candidates(prog, M, beta, c, e, a, variant))
-    return beta, c, e, a, lower
+    upper = parameter_cost(representation(prog, beta, c, e, a, variant=variant), variant)
+    return beta, c, e, a, lower, upper
+
+
+def _solve_conic(prog: HyperplaneProgram, variant: str):
+    """The conic program in the output span (:func:`output_basis`) when it is smaller than
+    ``d_out``; if that point does not certify within ``FAST_PATH_GAP`` (Clarabel can stop early,
+    "AlmostSolved", on one form of a degenerate program and not on the other: eq. 11, ``K = 0``,
+    ``d_in = 3``, ``d_out = 5`` gave 7e-9 in the span and 6e-11 in full), the full program too,
+    keeping the better certificate. Returns ``(beta, c, e, a, lower)``."""
+    Q = output_basis(prog)
+    best = None
+    for basis in ([Q] if Q.shape[1] < prog.d_out else []) + [None]:
+        point = _certified_point(prog, variant, basis)
+        if best is None or point[5] - point[4] < best[5] - best[4]:
+            best = point
+        if best[5] - best[4] <= FAST_PATH_GAP * max(abs(best[5]), np.finfo(float).tiny):
+            break
+    return best[:5]
 
 
 def _with_subgradient(M: np.ndarray, X: np.ndarray, weight: float) -> np.ndarray:
