@@ -125,6 +125,14 @@ def test_conic_form_in_the_output_span_matches_the_oracle(n, d_out, d_in, varian
     assert lower - slack <= penalty_cvxpy(prog, variant) <= upper + slack
 
 
+def test_span_solve_falls_back_to_the_full_program():
+    """Eq. 11 with no neurons, d_in = 3, d_out = 5: in the 4-dimensional output span Clarabel
+    stops early ("AlmostSolved", certified gap 7e-9); the full program certifies it
+    (htw-penalty-exact.md, "Size of the conic form")."""
+    r = penalty(Stack.random(0, 3, 5, rng=98, skip=True), "11")
+    assert r.gap <= RTOL_CERTIFIED
+
+
 def test_many_outputs_not_absorbed_is_certified():
     """The instance class of the former cliff (issue 7): a 1D stack whose affine part is not
     absorbed, d_out = 64 > K + 2, solved by the conic form with the per-row Gram cones."""
