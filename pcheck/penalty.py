@@ -251,8 +251,8 @@ def _svec_diagonal(n: int) -> np.ndarray:
 
 class _Layout:
     """Column offsets of the variables ``[omega beta (K d), t_alpha (K), t_beta (K), c (d),
-    e (d), t_e, W (svec min(n1, d)), t_G (max(n1, d)), a (d d_in), W2 (svec min(d_in, d)),
-    t_a (max(d_in, d))]`` of the conic form (:func:`_nuclear_block` for ``W, t``); ``n1 = d_in + 1``
+    e (d), t_e, W, t_G, a (d d_in), W2, t_a]`` of the conic form (sizes of the nuclear-norm
+    variables ``W, t`` by :func:`_nuclear_sizes`); ``n1 = d_in + 1``
     (slope and intercept) under eq. 7, 11, 12 and ``d_in`` under eq. 8 (no ``c, e``), ``a`` only
     with a skip connection, ``W2, t_a`` only under eq. 12."""
 
