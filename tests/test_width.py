@@ -106,6 +106,9 @@ def test_width_bound_is_below_every_network_and_attained_when_reachable():
     assert wb.lower_bound > fit.objective * (1 + 1e-3)  # width 1 cannot fit the hat
     full = width_lower_bound(X, Y, 0.01, 4, "7", target=fit.objective * (1 + RTOL_CERTIFIED))
     assert full.status == "attained" and full.best_network <= fit.objective * (1 + RTOL_CERTIFIED)
+    assert full.network.n <= 4
+    assert_rel_close(full.best_network, network_objective(full.network, X, Y, 0.01, "7"), rtol=RTOL_REORDER,
+                     what="eq. (4) at the network the branch and bound met")
 
 
 def test_activation_arcs_partition_the_circle():
