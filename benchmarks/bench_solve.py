@@ -15,28 +15,11 @@ made each ~900 x 900 Cholesky of the Newton polish 30x slower.
 import time
 import warnings
 
-import cvxpy as cp
 import numpy as np
 
 from pcheck import fit_function_space
-from pcheck.function_space import kink_angle, omega, ramps
+from pcheck.function_space import grid_cvxpy, kink_grid
 from pcheck.kernels import warm_up
-
-
-def grid_cvxpy(x, Y, lam, variant):
-    grid = np.unique(np.concatenate([x, (x[1:] + x[:-1]) / 2]))
-    phi = kink_angle(np.repeat([1.0, -1.0], len(grid)), np.concatenate([grid, grid]))
-    if variant == "7":
-        phi = np.append(phi, np.pi / 2)
-    N, d = Y.shape
-    M, c = cp.Variable((len(phi), d)), cp.Variable(d)
-    F = ramps(x, phi) @ M + np.ones((N, 1)) @ cp.reshape(c, (1, d), order="C")
-    reg = 2 * cp.sum(cp.multiply(omega(phi, variant), cp.norm(M, 2, axis=1)))
-    if variant == "7":
-        reg = reg + cp.sum_squares(c)
-    prob = cp.Problem(cp.Minimize(cp.sum_squares(F - Y) + lam * reg))
-    prob.solve(solver=cp.CLARABEL)
-    return prob.value
 
 
 def main():
@@ -51,7 +34,8 @@ def main():
         fit = fit_function_space(X, Y, lam, variant)
         t_fit = time.perf_counter() - t0
         t0 = time.perf_counter()
-        value = grid_cvxpy(X[:, 0], Y, lam, variant)
+        grid = np.unique(np.concatenate([X[:, 0], (X[1:, 0] + X[:-1, 0]) / 2]))
+        value = grid_cvxpy(X[:, 0], Y, lam, variant, kink_grid(grid, variant))
         t_grid = time.perf_counter() - t0
         print(f"variant {variant}: fit_function_space {t_fit:.2f} s, objective {fit.objective:.12g}, "
               f"certified lower bound {fit.lower_bound:.12g}, gap {fit.gap:.1e}, {fit.n_atoms} atoms, "

@@ -730,3 +730,30 @@ def _exchange(X, Y, lam, variant, gap_tol, max_iter, allowed, stop_above) -> Fun
 def _unique_angles(phi):
     _, idx = np.unique(np.round(phi, 15), return_index=True)
     return phi[np.sort(idx)]
+
+
+
+def kink_grid(grid, variant: str) -> np.ndarray:
+    """Angles of the atoms with kinks at ``grid`` in both directions, plus the constant
+    neuron (``phi = pi/2``) for "7": the candidate set of a fixed-grid formulation."""
+    grid = np.asarray(grid, dtype=float)
+    phi = kink_angle(np.repeat([1.0, -1.0], len(grid)), np.concatenate([grid, grid]))
+    return np.append(phi, np.pi / 2) if variant == "7" else phi
+
+
+def grid_cvxpy(x, Y, lam, variant, phi) -> float:
+    """The test oracle: the problem of this module with atoms restricted to the angles
+    ``phi`` (e.g. :func:`kink_grid`), a group lasso written directly in cvxpy and solved by
+    Clarabel. An upper bound of the optimum, equal to it when ``phi`` holds the optimal
+    atoms. cvxpy is imported here only."""
+    import cvxpy as cp
+
+    N, d = Y.shape
+    M, c = cp.Variable((len(phi), d)), cp.Variable(d)
+    F = ramps(x, phi) @ M + np.ones((N, 1)) @ cp.reshape(c, (1, d), order="C")
+    reg = 2 * cp.sum(cp.multiply(omega(phi, variant), cp.norm(M, 2, axis=1)))
+    if variant == "7":
+        reg = reg + cp.sum_squares(c)
+    prob = cp.Problem(cp.Minimize(cp.sum_squares(F - Y) + lam * reg))
+    prob.solve(solver=cp.CLARABEL)
+    return prob.value

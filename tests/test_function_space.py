@@ -1,14 +1,13 @@
 """Tests of pcheck.function_space: the certified 1D solver of HTW eq. (5) in the exact
 eq.-(4) convention (module docstring of pcheck.function_space)."""
 
-import cvxpy as cp
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pcheck import fit_function_space
-from pcheck.function_space import kink_angle, network_objective, omega, ramps
+from pcheck.function_space import grid_cvxpy, kink_grid, network_objective
 from pcheck.network import Stack
 from pcheck.rescaling import l2_norm_sq
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
@@ -16,24 +15,6 @@ from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
 #: cvxpy + Clarabel at its default settings solves to ~1e-8 relative; the oracle
 #: comparisons below allow 1e-6 (a factor 100 over it).
 RTOL_CVXPY = 1e-6
-
-
-def grid_oracle(x, Y, lam, variant, grid):
-    """The group lasso of the module docstring on a fixed kink grid (both directions, and
-    the constant neuron for "7"), written directly in cvxpy: an upper bound of the optimum."""
-    N, d = Y.shape
-    phi = kink_angle(np.repeat([1.0, -1.0], len(grid)), np.concatenate([grid, grid]))
-    if variant == "7":
-        phi = np.append(phi, np.pi / 2)  # the constant neuron
-    Psi = ramps(x, phi)
-    M, c = cp.Variable((len(phi), d)), cp.Variable(d)
-    F = Psi @ M + np.ones((N, 1)) @ cp.reshape(c, (1, d), order="C")
-    reg = 2 * cp.sum(cp.multiply(omega(phi, variant), cp.norm(M, 2, axis=1)))
-    if variant == "7":
-        reg = reg + cp.sum_squares(c)
-    prob = cp.Problem(cp.Minimize(cp.sum_squares(F - Y) + lam * reg))
-    prob.solve(solver=cp.CLARABEL)
-    return prob.value
 
 
 def check_certificate(fit, X, Y, lam, variant):
@@ -53,7 +34,7 @@ def instance(seed, N, d, scale=1.0):
 
 @pytest.mark.parametrize("variant", ["7", "8"])
 @pytest.mark.parametrize("d", [1, 3])
-def test_certified_and_consistent_with_grid_oracle(variant, d):
+def test_certified_and_consistent_with_grid_cvxpy(variant, d):
     X, Y = instance(1, 6, d)
     lam = 0.05
     fit = fit_function_space(X, Y, lam, variant)
@@ -61,9 +42,9 @@ def test_certified_and_consistent_with_grid_oracle(variant, d):
     # any fixed grid is a restriction: its optimum may not beat the certified lower bound,
     # and a grid holding the solver's own kinks reaches the solver's objective
     x = X[:, 0]
-    coarse = grid_oracle(x, Y, lam, variant, np.linspace(-3, 3, 13))
+    coarse = grid_cvxpy(x, Y, lam, variant, kink_grid(np.linspace(-3, 3, 13), variant))
     assert coarse >= fit.lower_bound * (1 - RTOL_CVXPY)
-    own = grid_oracle(x, Y, lam, variant, np.unique(np.concatenate([fit.kinks, x])))
+    own = grid_cvxpy(x, Y, lam, variant, kink_grid(np.unique(np.concatenate([fit.kinks, x])), variant))
     assert_rel_close(own, fit.objective, rtol=RTOL_CVXPY, what="cvxpy on the solver's kinks")
 
 
@@ -157,18 +138,10 @@ def test_restricted_to_allowed_angles_matches_a_grid_inside_them(variant):
     assert fit.lower_bound >= full.lower_bound * (1 - RTOL_CERTIFIED)
     inside = (a[None, :, 0] <= fit.angles[:, None]) & (fit.angles[:, None] <= a[None, :, 1])
     assert inside.any(axis=1).all()
-    phi = np.concatenate([np.linspace(lo, hi, 400) for lo, hi in a])
-    N, d = Y.shape
-    M, c = cp.Variable((len(phi), d)), cp.Variable(d)
-    F = ramps(X[:, 0], phi) @ M + np.ones((N, 1)) @ cp.reshape(c, (1, d), order="C")
-    reg = 2 * cp.sum(cp.multiply(omega(phi, variant), cp.norm(M, 2, axis=1)))
-    if variant == "7":
-        reg = reg + cp.sum_squares(c)
-    prob = cp.Problem(cp.Minimize(cp.sum_squares(F - Y) + 0.1 * reg))
-    prob.solve(solver=cp.CLARABEL)
-    assert fit.lower_bound <= prob.value * (1 + RTOL_CVXPY)
+    oracle = grid_cvxpy(X[:, 0], Y, 0.1, variant, np.concatenate([np.linspace(lo, hi, 400) for lo, hi in a]))
+    assert fit.lower_bound <= oracle * (1 + RTOL_CVXPY)
     # a 400-point grid per interval is within ~1e-5 of the exact restricted optimum
-    assert prob.value <= fit.objective * (1 + 1e-4)
+    assert oracle <= fit.objective * (1 + 1e-4)
 
 
 def test_allowed_across_an_arc_boundary_is_rejected():

@@ -1,7 +1,6 @@
 """Radon-domain atoms, 1D kinks and the distributional second derivative (MATH.md)."""
 
 import numpy as np
-import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
