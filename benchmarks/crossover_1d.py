@@ -4,24 +4,15 @@ in this process; ``python benchmarks/crossover_1d.py`` prints the table alone.""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 import pcheck
 from pcheck.evaluate1d import evaluate_1d, prefers_sorted
 
+from scaling import best_time  # benchmarks/scaling.py: warm-up call, then best of `repeats`
+
 GRID = [(10, 10), (100, 100), (1_000, 1_000), (3_000, 3_000), (10_000, 10_000),
         (100, 100_000), (100_000, 100), (1_000, 100_000), (100_000, 1_000)]
-
-
-def best_time(f, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def dense(s, x):
