@@ -10,6 +10,7 @@ from .evaluate1d import PiecewiseAffine, evaluate_1d, piecewise_affine
 from .function_space import FunctionSpaceFit, fit_function_space
 from .width import NetworkFit, WidthVerdict, fit_network, width_sufficiency
 from .patterns import PatternFit, fit_patterns
+from .bounds_nd import BoundsND, function_space_bounds
 from .gp import fit_gp, nngp_kernel
 from .ledger import Evidence, claim
 from .measure import Atoms, Kinks, atoms, hessian_pairing, kinks, smoothed_second_derivative
@@ -32,4 +33,5 @@ __all__ = [
     "fit_function_space", "FunctionSpaceFit",
     "fit_network", "NetworkFit", "width_sufficiency", "WidthVerdict",
     "fit_patterns", "PatternFit",
+    "function_space_bounds", "BoundsND",
 ]
