@@ -156,6 +156,7 @@ BUILTIN_MODULES = (
     "pcheck.claims.shenouda",
     "pcheck.claims.lee_ndirango",
     "pcheck.claims.htw_width",
+    "pcheck.claims.htw_cor3_3",
 )
 
 
