@@ -1,36 +1,63 @@
-"""A certified interval for the weight-decay problem (HTW eq. 4, variant "7", over all
-widths) with ``d_in >= 1`` and any ``d_out``.
+"""A certified interval for the weight-decay problem (HTW eq. 4, over all widths) with
+``d_in >= 1`` and any ``d_out``, variants "7" (all parameters penalized) and "8" (eq. 8:
+biases ``b`` and ``c`` free).
 
-**Primal.** With ``x~ = (x, 1)`` and neurons ``mu_k relu(<u_k, x~>)``, ``u_k`` on the unit
+**Primal "7".** With ``x~ = (x, 1)`` and neurons ``mu_k relu(<u_k, x~>)``, ``u_k`` on the unit
 sphere of ``R^{d_in+1}``, balancing every neuron (``w = mu / tau``, ``(v, b) = tau u``,
 ``tau^2 = ||mu||``) turns eq. (4) into the group lasso
 
-.. math:: P = \\min_{u, \\mu, c} \\|\\Psi \\mu + 1 c^T - Y\\|_F^2
+.. math:: P_7 = \\min_{u, \\mu, c} \\|\\Psi \\mu + 1 c^T - Y\\|_F^2
           + \\lambda\\Big(2\\sum_k \\|\\mu_k\\| + \\|c\\|^2\\Big),
           \\qquad \\Psi_{ik} = \\mathrm{relu}(\\langle u_k, \\tilde x_i\\rangle).
 
-On a finite set of directions this is the restricted master (Clarabel); its network's
-eq.-(4) value is ``upper``.
+**Primal "8".** Neurons ``mu_k relu(<w_k, x> + b_k)`` with ``||w_k|| = 1``, ``b_k`` free; balanced
+(``v = tau w``, bias ``tau b_k``, output ``mu / tau``, ``tau^2 = ||mu||``) each costs
+``||v||^2 + ||mu/tau||^2 = 2 ||mu_k||``, and ``c`` is free:
 
-**Dual** (as in :mod:`pcheck.function_space`, variant "7"):
+.. math:: P_8 = \\min \\|\\Psi \\mu + 1 c^T - Y\\|_F^2 + 2\\lambda\\sum_k \\|\\mu_k\\|,
+          \\qquad \\Psi_{ik} = \\mathrm{relu}(\\langle w_k, x_i\\rangle + b_k).
 
-.. math:: D(\\alpha) = \\langle \\alpha, Y\\rangle - \\tfrac14\\|\\alpha\\|_F^2
+A neuron active on all data is ``X w + b 1`` there; ``b`` goes into ``c``, so the linear
+columns ``X w`` are the atoms with ``b >= -min_i <x_i, w>``. In both variants an atom is a
+row ``(w, b)`` of ``U``, normalized to ``||(w, b)|| = 1`` ("7") or ``||w|| = 1`` ("8").
+On a finite set of atoms this is the restricted master (Clarabel); its network's eq.-(4)
+value is ``upper``.
+
+**Dual** (as :func:`pcheck.function_space.dual_value`):
+
+.. math:: D_7(\\alpha) = \\langle \\alpha, Y\\rangle - \\tfrac14\\|\\alpha\\|_F^2
           - \\tfrac{1}{4\\lambda}\\Big\\|\\sum_i \\alpha_i\\Big\\|^2
-          \\quad\\text{s.t.}\\quad \\|\\alpha^T \\mathrm{relu}(\\tilde X u)\\| \\le 2\\lambda
-          \\ \\ \\forall \\|u\\| = 1.
+          \\ \\text{ s.t. } \\|\\alpha^T \\mathrm{relu}(\\tilde X u)\\| \\le 2\\lambda
+          \\ \\forall \\|u\\| = 1;
+          \\qquad D_8(\\alpha) = \\langle \\alpha, Y\\rangle - \\tfrac14\\|\\alpha\\|_F^2
+          \\ \\text{ s.t. } \\sum_i \\alpha_i = 0,\\
+          \\sup_{\\|w\\| = 1, b} \\|\\alpha^T \\mathrm{relu}(X w + b 1)\\| \\le 2\\lambda.
 
-``relu(X~ u) = D X~ u`` with ``D`` the pattern of an open cell of the arrangement
-``{u : <x~_i, u> = 0}`` whose closure holds ``u``. :func:`cell_patterns` enumerates every
-open cell exactly; on each closed cell :func:`worst_ratio` computes the sup of
-``||alpha^T D X~ u||`` exactly (face-by-face eigenvectors; the spectral norm
-``||alpha^T D X~||_2`` is a valid but much looser bound: relative gaps ~0.7 instead of
-~1e-4 on N = 5 random data). Scaling ``alpha = 2 (Y - F)`` by ``t <= 1 / worst`` gives a
-feasible dual point and ``lower = D(t alpha)`` is certified.
+**The exact constraint sup.** "7": ``relu(X~ u) = D X~ u`` with ``D`` the pattern of an open
+cell of the central arrangement ``{u : <x~_i, u> = 0}`` whose closure holds ``u``;
+:func:`cell_patterns` enumerates every open cell exactly and on each closed cell
+:func:`worst_ratio` computes the sup of ``||alpha^T D X~ u||`` exactly (face-by-face
+eigenvectors; the spectral norm ``||alpha^T D X~||_2`` is a valid but much looser bound:
+relative gaps ~0.7 instead of ~1e-4 on N = 5 random data). "8": with ``sum alpha = 0``,
+``b -> alpha^T relu(X w + b 1)`` is piecewise linear with breakpoints ``b = -<x_i, w>``, 0
+below all of them and ``alpha^T X w`` above all; the norm of an affine map is convex, so
+on each piece it peaks at an end, and
+
+.. math:: \\sup_b \\|\\alpha^T \\mathrm{relu}(Xw + b)\\| = \\max\\Big(\\max_i
+          \\Big\\|\\sum_j \\alpha_j \\mathrm{relu}(\\langle x_j - x_i, w\\rangle)\\Big\\|,
+          \\ \\|\\alpha^T X w\\|\\Big).
+
+For each ``i`` the sup over ``||w|| = 1`` is the same homogeneous cell problem as "7" with
+the points ``z_j = x_j - x_i`` (no lifting; ``z_j = 0`` rows contribute nothing and are
+dropped); the last term's sup is ``||alpha^T X||_2``. Scaling ``alpha = 2 (Y - F)`` ("8":
+with its column means removed) by ``t <= 1 / worst`` gives a feasible dual point and
+``lower = max_t D(t alpha)`` is certified.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import cvxpy as cp
@@ -38,11 +65,12 @@ import numpy as np
 from scipy import linalg, optimize
 
 from ._validate import as_count, as_dataset, as_scalar
+from .costs import check_variant
 from .function_space import dual_value, network_objective
 from .network import Stack
 
 #: A data hyperplane whose value at an enumeration ray is within this fraction of
-#: ``||x~_i||`` counts as passing through it (both sides are then tried). Reason: rays come
+#: ``||z_i||`` counts as passing through it (both sides are then tried). Reason: rays come
 #: from an SVD, exact to ~1e-15 relative; a generous tie only adds candidate patterns,
 #: which the LP test then filters, so it cannot lose a cell.
 TIE_RTOL = 1e-9
@@ -53,19 +81,23 @@ MASTER_TOL = 1e-10
 #: network. Reason: interior-point solvers leave ~1e-9 relative masses on inactive
 #: directions; dropping them changes eq. (4) of the network, which is evaluated after.
 SUPPORT_RTOL = 1e-7
-
 #: Relative margin added to the computed constraint maximum. Reason: the maximizer is an
 #: eigenvector computed to ~1e-15 relative; 1e-12 covers that rounding, so the scaled dual
 #: point is feasible for the exact constraint.
 ROUND_MARGIN = 1e-12
+#: Largest :func:`dual_work` (closed cells times faces, each one small eigenproblem in a
+#: batch) for which the exact constraint sup is computed. Reason: one sup costs about
+#: 1 s per 1e5 of work on this machine (N = 12, d_in = 3: 2.4e5) and a certificate needs
+#: ``rounds + 2`` of them; 3e5 keeps one certified interval under ~30 s.
+MAX_DUAL_WORK = 300_000
 
 
 @dataclass(frozen=True)
 class BoundsND:
     """``lower <= inf over widths of eq. (4) <= upper``; ``upper`` is eq. (4) of ``stack``,
     ``lower`` the dual value ``D(t alpha)``, ``gap = (upper - lower) / upper``;
-    ``worst`` is ``max_D ||alpha^T D X~||_2 / (2 lam)`` before scaling, ``patterns`` the
-    number of open cells of the arrangement."""
+    ``worst`` is the constraint sup of ``alpha`` over ``2 lam`` before scaling, ``patterns``
+    the number of open cells enumerated (for "8" summed over the ``N`` arrangements)."""
 
     stack: Stack
     upper: float
@@ -74,6 +106,7 @@ class BoundsND:
     lam: float
     worst: float
     patterns: int
+    variant: str = "7"
 
 
 def lifted(X: np.ndarray) -> np.ndarray:
@@ -81,29 +114,29 @@ def lifted(X: np.ndarray) -> np.ndarray:
     return np.hstack([X, np.ones((X.shape[0], 1))])
 
 
-def cell_patterns(X: np.ndarray) -> np.ndarray:
-    """The patterns ``1[<x~_i, u> > 0]`` of all open cells of the central arrangement of
-    the hyperplanes ``<x~_i, u> = 0``, as rows of a boolean ``(P, N)`` array.
+def cell_patterns(Z: np.ndarray) -> np.ndarray:
+    """The patterns ``1[<z_i, u> > 0]`` of all open cells of the central arrangement of
+    the hyperplanes ``<z_i, u> = 0`` (rows ``z_i`` nonzero), as rows of a boolean ``(P, N)``
+    array.
 
-    Work in the row space of ``X~`` (rank ``r``; the arrangement is that of ``R^r`` times its
+    Work in the row space of ``Z`` (rank ``r``; the arrangement is that of ``R^r`` times its
     lineality space). Every open cell is then a pointed cone, so its closure has an
     extreme ray, which is where ``r - 1`` independent hyperplanes meet; at that ray the
     cell's pattern agrees with the ray's signs on the hyperplanes not through it. So the
     candidates are all sign choices on the hyperplanes through each such ray, and a
-    candidate is a cell iff the LP ``(2D - I) X~ u >= 1`` is feasible (the cone is open
+    candidate is a cell iff the LP ``(2D - I) Z u >= 1`` is feasible (the cone is open
     and homogeneous, so margin 1 loses no cell)."""
-    Xt = lifted(X)
-    _, s, Vt = np.linalg.svd(Xt, full_matrices=False)
+    _, s, Vt = np.linalg.svd(Z, full_matrices=False)
     r = int(np.sum(s > s[0] * 1e-12))
-    Xr = Xt @ Vt[:r].T
-    norms = np.linalg.norm(Xr, axis=1)
-    cells = set()
-    for S in itertools.combinations(range(Xr.shape[0]), r - 1):
-        sub = Xr[list(S)]
+    Zr = Z @ Vt[:r].T
+    norms = np.linalg.norm(Zr, axis=1)
+    cells, tried = set(), set()
+    for S in itertools.combinations(range(Zr.shape[0]), r - 1):
+        sub = Zr[list(S)]
         if r > 1 and np.linalg.matrix_rank(sub) < r - 1:
             continue
         ray = linalg.null_space(sub)[:, 0] if r > 1 else np.ones(1)
-        vals = Xr @ ray
+        vals = Zr @ ray
         tied = np.flatnonzero(np.abs(vals) <= TIE_RTOL * norms)
         for sign in (1.0, -1.0):
             base = sign * vals > 0
@@ -111,105 +144,206 @@ def cell_patterns(X: np.ndarray) -> np.ndarray:
                 pattern = base.copy()
                 pattern[tied] = choice
                 key = tuple(pattern)
-                if key not in cells and _is_cell(Xr, pattern):
-                    cells.add(key)
-    return np.array(sorted(cells), dtype=bool)
+                if key not in tried:
+                    tried.add(key)
+                    if _is_cell(Zr, pattern):
+                        cells.add(key)
+    return np.array(sorted(cells), dtype=bool).reshape(-1, Z.shape[0])
 
 
-def _is_cell(Xr: np.ndarray, pattern: np.ndarray) -> bool:
-    """Feasibility of ``(2D - I) Xr u >= 1`` (the open cell of ``pattern`` is non-empty)."""
-    A = -np.where(pattern, 1.0, -1.0)[:, None] * Xr
-    res = optimize.linprog(np.zeros(Xr.shape[1]), A_ub=A, b_ub=-np.ones(Xr.shape[0]),
-                           bounds=[(None, None)] * Xr.shape[1], method="highs")
+def _is_cell(Zr: np.ndarray, pattern: np.ndarray) -> bool:
+    """Feasibility of ``(2D - I) Zr u >= 1`` (the open cell of ``pattern`` is non-empty)."""
+    A = -np.where(pattern, 1.0, -1.0)[:, None] * Zr
+    res = optimize.linprog(np.zeros(Zr.shape[1]), A_ub=A, b_ub=-np.ones(Zr.shape[0]),
+                           bounds=[(None, None)] * Zr.shape[1], method="highs")
     return res.status == 0
 
 
-def worst_ratio(Xt: np.ndarray, alpha: np.ndarray, lam: float, patterns: np.ndarray):
-    """``sup_u ||alpha^T relu(X~ u)|| / (2 lam)`` over the unit sphere, exactly: per cell
-    ``D`` the sup of ``||alpha^T D X~ u||`` over the closed cone ``(2D - I) X~ u >= 0`` is
-    attained in the relative interior of some face ``{<x~_i, u> = 0, i in T}`` (``|T| <=
-    d_in``), where it is stationary, i.e. an eigenvector of the Gram matrix restricted to
+def face_spans(Z: np.ndarray) -> list:
+    """Orthonormal bases of ``{u : <z_i, u> = 0, i in T}`` for every ``|T| < dim`` (the faces
+    :func:`worst_ratio` searches), empty spans left out."""
+    d = Z.shape[1]
+    spans = [linalg.null_space(Z[list(T)]) if T else np.eye(d)
+             for k in range(d) for T in itertools.combinations(range(Z.shape[0]), k)]
+    return [L for L in spans if L.shape[1] > 0]
+
+
+def worst_ratio(Z: np.ndarray, alpha: np.ndarray, lam: float, patterns: np.ndarray):
+    """``sup_u ||alpha^T relu(Z u)|| / (2 lam)`` over the unit sphere, exactly: per cell
+    ``D`` the sup of ``||alpha^T D Z u||`` over the closed cone ``(2D - I) Z u >= 0`` is
+    attained in the relative interior of some face ``{<z_i, u> = 0, i in T}`` (``|T| <
+    dim``), where it is stationary, i.e. an eigenvector of the Gram matrix restricted to
     that face's span. All such eigenvectors lying in the closed cone (up to ``TIE_RTOL``,
-    which only adds candidates) are evaluated. Returns the ratio times ``1 + ROUND_MARGIN``
-    and per cell a maximizer (an exchange direction)."""
-    norms = np.linalg.norm(Xt, axis=1)
-    spans = [linalg.null_space(Xt[list(T)]) if T else np.eye(Xt.shape[1])
-             for k in range(Xt.shape[1]) for T in itertools.combinations(range(Xt.shape[0]), k)]
-    best, dirs = 0.0, []
-    for D in patterns:
-        M = alpha[D].T @ Xt[D]
-        sign = np.where(D, 1.0, -1.0)
-        top, arg = 0.0, np.ones(Xt.shape[1]) / np.sqrt(Xt.shape[1])
-        for L in spans:
-            if L.shape[1] == 0:
-                continue
-            _, vecs = np.linalg.eigh(L.T @ (M.T @ M) @ L)
-            for u in np.vstack([(L @ vecs).T, -(L @ vecs).T]):
-                if np.all(sign * (Xt @ u) >= -TIE_RTOL * norms):
-                    val = float(np.linalg.norm(M @ u))
-                    if val > top:
-                        top, arg = val, u
-        best = max(best, top)
-        dirs.append(arg)
-    return best * (1.0 + ROUND_MARGIN) / (2.0 * lam), np.array(dirs)
+    which only adds candidates; any ``u`` in the closed cone has ``relu(Z u) = D Z u``, so
+    none overstates the sup) are evaluated, all cells of one face in one batch. Returns the
+    ratio times ``1 + ROUND_MARGIN`` and per cell a unit maximizer (an exchange direction)."""
+    d = Z.shape[1]
+    tol = -TIE_RTOL * np.linalg.norm(Z, axis=1)[None, :, None]
+    M = np.einsum("pn,no,nd->pod", patterns.astype(float), alpha, Z)  # alpha^T D Z per cell
+    G = np.einsum("pod,poe->pde", M, M)
+    sign = np.where(patterns, 1.0, -1.0)[:, :, None]
+    top = np.zeros(patterns.shape[0])
+    arg = np.tile(np.ones(d) / np.sqrt(d), (patterns.shape[0], 1))
+    for L in face_spans(Z):
+        _, vecs = np.linalg.eigh(np.einsum("dk,pde,el->pkl", L, G, L))
+        U = np.einsum("dk,pkl->pdl", L, vecs)
+        U = np.concatenate([U, -U], axis=2)  # (P, d, 2k) candidate maximizers
+        inside = np.all(sign * np.einsum("nd,pdl->pnl", Z, U) >= tol, axis=1)
+        vals = np.where(inside, np.linalg.norm(np.einsum("pod,pdl->pol", M, U), axis=1), -1.0)
+        j = np.argmax(vals, axis=1)
+        better = vals[np.arange(len(j)), j] > top
+        top = np.where(better, vals[np.arange(len(j)), j], top)
+        arg[better] = U[better, :, j[better]]
+    return float(top.max(initial=0.0)) * (1.0 + ROUND_MARGIN) / (2.0 * lam), arg
 
 
-def master(Xt, Y, lam, U):
-    """The restricted master (module docstring) over the unit directions ``U (K, d_in+1)``;
-    returns masses ``mu (K, d_out)`` and ``c (d_out,)``."""
+@dataclass(frozen=True)
+class Piece:
+    """One arrangement the constraint sup runs over: the points ``Z`` (``"7"``: ``X~``; ``"8"``:
+    ``x_j - x_i`` for the data rows ``rows`` with ``x_j != x_i``), its open cells, and the
+    anchor ``i`` (``None`` for "7")."""
+
+    Z: np.ndarray
+    rows: np.ndarray
+    patterns: np.ndarray
+    anchor: int | None
+
+
+def dual_pieces(X: np.ndarray, variant: str) -> list:
+    """The arrangements of the exact constraint sup (module docstring): one for "7", one per
+    data point for "8"."""
+    if variant == "7":
+        Z = lifted(X)
+        return [Piece(Z, np.arange(X.shape[0]), cell_patterns(Z), None)]
+    pieces = []
+    for i in range(X.shape[0]):
+        Z = X - X[i]
+        rows = np.flatnonzero(np.any(Z != 0.0, axis=1))
+        if rows.size:
+            pieces.append(Piece(Z[rows], rows, cell_patterns(Z[rows]), i))
+    return pieces
+
+
+def dual_work(N: int, d_in: int, variant: str) -> int:
+    """Cells times faces the exact sup visits for ``N`` points in general position (Cover
+    1965: ``2 sum_{k<r} C(n-1, k)`` cells of ``n`` central hyperplanes in ``R^r``); degenerate
+    data have fewer. Compared with ``MAX_DUAL_WORK``."""
+    def cells(n, r):
+        return 2 * sum(math.comb(n - 1, k) for k in range(r))
+
+    def faces(n, r):
+        return sum(math.comb(n, k) for k in range(r))
+
+    if variant == "7":
+        return cells(N, d_in + 1) * faces(N, d_in + 1)
+    return N * cells(N - 1, d_in) * faces(N - 1, d_in) if N > 1 else 0
+
+
+def constraint_sup(X: np.ndarray, alpha: np.ndarray, lam: float, variant: str, pieces: list):
+    """``sup over atoms of ||alpha^T psi|| / (2 lam)`` (times ``1 + ROUND_MARGIN``) exactly, and
+    maximizing atoms as rows ``(w, b)`` of the master's ``U``. For "8" ``alpha`` must sum to 0
+    over the data (else the sup over ``b`` is infinite)."""
+    if variant == "7":
+        return worst_ratio(pieces[0].Z, alpha, lam, pieces[0].patterns)
+    _, s, Vt = np.linalg.svd(alpha.T @ X, full_matrices=False)
+    worst = float(s[0]) * (1.0 + ROUND_MARGIN) / (2.0 * lam)
+    lin = np.vstack([Vt[0], -Vt[0]])
+    dirs = [np.hstack([lin, -(X @ lin.T).min(axis=0)[:, None]])]  # all data active
+    for p in pieces:
+        ratio, W = worst_ratio(p.Z, alpha[p.rows], lam, p.patterns)
+        worst = max(worst, ratio)
+        dirs.append(np.hstack([W, -(W @ X[p.anchor])[:, None]]))  # kink through x_i
+    return worst, np.vstack(dirs)
+
+
+def normalized(U: np.ndarray, variant: str) -> np.ndarray:
+    """Atoms ``(w, b)`` scaled to ``||(w, b)|| = 1`` ("7") or ``||w|| = 1`` ("8")."""
+    part = U if variant == "7" else U[:, :-1]
+    return U / np.linalg.norm(part, axis=1, keepdims=True)
+
+
+def master(Xt, Y, lam, U, variant="7"):
+    """The restricted master (module docstring) over the atoms ``U (K, d_in+1)`` (normalized
+    per :func:`normalized`); returns masses ``mu (K, d_out)`` and ``c (d_out,)``."""
     Psi = np.maximum(Xt @ U.T, 0.0)
     mu = cp.Variable((U.shape[0], Y.shape[1]))
     c = cp.Variable(Y.shape[1])
     F = Psi @ mu + np.ones((Xt.shape[0], 1)) @ cp.reshape(c, (1, Y.shape[1]), order="C")
-    cost = cp.sum_squares(F - Y) + lam * (2 * cp.sum(cp.norm(mu, 2, axis=1)) + cp.sum_squares(c))
-    cp.Problem(cp.Minimize(cost)).solve(solver=cp.CLARABEL, tol_gap_abs=MASTER_TOL,
-                                        tol_gap_rel=MASTER_TOL, tol_feas=MASTER_TOL)
+    reg = 2 * cp.sum(cp.norm(mu, 2, axis=1))
+    if variant == "7":
+        reg = reg + cp.sum_squares(c)
+    cp.Problem(cp.Minimize(cp.sum_squares(F - Y) + lam * reg)).solve(
+        solver=cp.CLARABEL, tol_gap_abs=MASTER_TOL, tol_gap_rel=MASTER_TOL, tol_feas=MASTER_TOL)
     return np.asarray(mu.value), np.asarray(c.value)
 
 
 def balanced_stack(U, mu, c) -> Stack:
     """``sum_k mu_k relu(<u_k, x~>) + c`` with ``(v, b) = tau u``, ``w = mu / tau``,
-    ``tau^2 = ||mu||`` (cost ``2 ||mu_k||``, HTW eq. 4 balanced)."""
+    ``tau^2 = ||mu||``: cost ``2 ||mu_k||`` when ``||u_k|| = 1`` ("7") or ``||u_k[:d_in]|| = 1``
+    ("8"), HTW eq. 4 balanced."""
     nm = np.linalg.norm(mu, axis=1)
     keep = nm > SUPPORT_RTOL * max(float(nm.max(initial=0.0)), np.finfo(float).tiny)
     U, mu, tau = U[keep], mu[keep], np.sqrt(nm[keep])
     return Stack(U[:, :-1] * tau[:, None], U[:, -1] * tau, (mu / tau[:, None]).T, c)
 
 
-def certified_lower(Y, lam, alpha, worst) -> float:
+def certified_lower(Y, lam, alpha, worst, variant="7") -> float:
     """``max_{0 <= t <= 1/worst} D(t alpha)``: ``D(t alpha) = t lin + t^2 quad``, concave."""
     lin = float(np.sum(alpha * Y))
-    quad = dual_value(alpha, Y, lam, "7") - lin
+    quad = dual_value(alpha, Y, lam, variant) - lin
     t_max = 1.0 / worst if worst > 0 else np.inf
     t = t_max if quad == 0 else min(t_max, max(0.0, lin / (-2.0 * quad)))
     return 0.0 if not np.isfinite(t) else t * lin + t * t * quad
 
 
-def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4) -> BoundsND:
-    """Certified ``lower <= min over widths of eq. (4) ("7") <= upper`` (module docstring).
+def certify(X, Y, lam, variant, F, pieces=None):
+    """The certified lower bound from the network outputs ``F (N, d_out)``: ``alpha = 2 (Y - F)``
+    ("8": column means removed), scaled into the feasible set by the exact constraint sup.
+    Returns ``(lower, worst, alpha, maximizing atoms)``; ``pieces`` from :func:`dual_pieces`."""
+    pieces = dual_pieces(X, variant) if pieces is None else pieces
+    alpha = 2.0 * (Y - F)
+    if variant == "8":
+        alpha = alpha - alpha.mean(axis=0)
+    worst, dirs = constraint_sup(X, alpha, lam, variant, pieces)
+    return certified_lower(Y, lam, alpha, worst, variant), worst, alpha, dirs
 
-    The master starts from ``n_candidates`` random unit directions plus the data-driven
-    ones (the top singular vectors of every cell, ``±x~_i``); each of ``rounds`` exchange
-    steps adds the top singular vectors of ``alpha^T D X~`` for ``alpha = 2 (Y - F)``."""
+
+def _start(X, Y, lam, variant, pieces, n_candidates, rng):
+    """The master's first atoms: ``n_candidates`` random ones ("8": biases on the data's scale),
+    the constraint maximizers for ``alpha = Y`` (centered for "8") and their mirrors
+    ``-(w, b)``, and for "7" also ``+-x~_i``."""
+    R = rng.standard_normal((n_candidates, X.shape[1] + 1))
+    if variant == "8":
+        R[:, -1] *= max(float(np.abs(X).max()), 1.0)
+    alpha = Y - Y.mean(axis=0) if variant == "8" else Y
+    _, dirs = constraint_sup(X, alpha, lam, variant, pieces)
+    extra = [lifted(X), -lifted(X)] if variant == "7" else []
+    return np.vstack([R, dirs, -dirs, *extra])
+
+
+def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4, variant="7") -> BoundsND:
+    """Certified ``lower <= min over widths of eq. (4) <= upper`` for ``variant`` "7" or "8"
+    (module docstring).
+
+    The master starts from ``n_candidates`` random atoms plus data-driven ones (the
+    constraint maximizers of every cell for ``alpha = Y``, "7": also ``+-x~_i``); each of
+    ``rounds`` exchange steps adds the maximizers (both signs) for ``alpha = 2 (Y - F)``."""
     X, Y = as_dataset(X, Y)
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
     n_candidates = as_count(n_candidates, "n_candidates")
     rounds = as_count(rounds, "rounds", minimum=0)
     seed = as_count(seed, "seed", minimum=0)
+    variant = check_variant(variant, allowed=("7", "8"))
     Xt = lifted(X)
-    patterns = cell_patterns(X)
-    rng = np.random.default_rng(seed)
-    U = np.vstack([rng.standard_normal((n_candidates, Xt.shape[1])), Xt, -Xt,
-                   worst_ratio(Xt, Y, lam, patterns)[1]])
-    U = np.vstack([U, -U[-patterns.shape[0]:]])
+    pieces = dual_pieces(X, variant)
+    U = _start(X, Y, lam, variant, pieces, n_candidates, np.random.default_rng(seed))
     for step in range(rounds + 1):
-        U /= np.linalg.norm(U, axis=1, keepdims=True)
-        mu, c = master(Xt, Y, lam, U)
+        U = normalized(U, variant)
+        mu, c = master(Xt, Y, lam, U, variant)
         stack = balanced_stack(U, mu, c)
-        alpha = 2.0 * (Y - stack(X))
-        worst, dirs = worst_ratio(Xt, alpha, lam, patterns)
+        lower, worst, _, dirs = certify(X, Y, lam, variant, stack(X), pieces)
         if step < rounds:
             U = np.vstack([U, dirs, -dirs])
-    upper = network_objective(stack, X, Y, lam, "7")
-    lower = certified_lower(Y, lam, alpha, worst)
-    return BoundsND(stack, upper, lower, (upper - lower) / upper, lam, worst, int(patterns.shape[0]))
+    upper = network_objective(stack, X, Y, lam, variant)
+    return BoundsND(stack, upper, lower, (upper - lower) / upper, lam, worst,
+                    int(sum(p.patterns.shape[0] for p in pieces)), variant)
