@@ -13,6 +13,7 @@ import numpy as np
 
 from ..deep import bottleneck_representation, numerical_rank, train
 from ..ledger import Evidence, claim
+from .htw_width import certified_width_refutation
 
 HTW = "Heiss, Teichmann & Wutte, arXiv 2112.15577"
 
@@ -78,3 +79,23 @@ def check_cor3_3(ctx):
     return Evidence("open", len(rows), worst, measure,
                     details=dict(rows=rows, reached=len(rows) - len(missed), not_reached=missed,
                                  reached_rtol=REACHED_RTOL))
+
+
+#: The one-stack instance (found by benchmarks/minimal_counterexample.py, recorded in
+#: proofs_notes/htw-thm3_2.md): x = 0, 1, 2, 3, Y = default_rng([37, 4, 5]).integers(-2, 3, (4, 5)),
+#: lam = 0.1, variant "7" (Corollary 3.3 penalizes all of theta). d_out = 5 > N = 4, so the
+#: hypothesis d_j > N holds even if it is read to include d_out = d_#stacks. Certified:
+#: (5) optimum 3.96334221315931 (8 atoms) < 3.96336059695361 <= every width-5 network's (4).
+ONE_STACK_X = np.arange(4.0)[:, None]
+ONE_STACK_Y = np.array([[0.0, 2.0, 2.0, -1.0, -2.0], [1.0, 0.0, -1.0, -1.0, -2.0],
+                        [1.0, 2.0, -1.0, 1.0, -1.0], [2.0, 0.0, 0.0, 1.0, 2.0]])
+ONE_STACK_LAM = 0.1
+ONE_STACK_SEED = 37
+
+
+@claim("htw.cor3_3.one_stack", source=f"{HTW}, Corollary 3.3 with #stacks = 1 (Definition 2.1)",
+       note="htw-eq10-cor3_3.md", expected="refuted", variants=("7",),
+       statement="#stacks = 1, n > N, d_out > N: some minimizer of (4) at width n minimizes (5) (the one-stack case "
+                 "of Corollary 3.3, i.e. Theorem 3.2 with d_out > N); checked at n = N + 1 with a certificate.")
+def check_cor3_3_one_stack(ctx):
+    return certified_width_refutation(ctx, ONE_STACK_X, ONE_STACK_Y, ONE_STACK_LAM, ONE_STACK_SEED)
