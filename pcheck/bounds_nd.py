@@ -85,11 +85,15 @@ SUPPORT_RTOL = 1e-7
 #: eigenvector computed to ~1e-15 relative; 1e-12 covers that rounding, so the scaled dual
 #: point is feasible for the exact constraint.
 ROUND_MARGIN = 1e-12
-#: Largest :func:`dual_work` (closed cells times faces, each one small eigenproblem in a
-#: batch) for which the exact constraint sup is computed. Reason: one sup costs about
-#: 1 s per 1e5 of work on this machine (N = 12, d_in = 3: 2.4e5) and a certificate needs
-#: ``rounds + 2`` of them; 3e5 keeps one certified interval under ~30 s.
-MAX_DUAL_WORK = 300_000
+#: Exchange directions added per round at most (the most violated first). Reason: the
+#: master's cost grows with its atoms and every cell offers one maximizer (3120 cells for
+#: N = 40, d_in = 2, "8"); the rest stop being violated once the first are in.
+MAX_NEW_ATOMS = 200
+#: Largest :func:`dual_work` (closed cells times faces) for which pcheck computes the exact
+#: constraint sup. Reason: one sup costs ~0.2 s per 1e5 of work on this machine (N = 40,
+#: d_in = 2, "7": 1.3e6, 2.2 s; N = 12, d_in = 3: 1.4e5, 0.34 s) and a certified interval
+#: needs ``rounds + 2`` of them; 1e6 keeps that part under ~15 s.
+MAX_DUAL_WORK = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,11 @@ def cell_patterns(Z: np.ndarray) -> np.ndarray:
     lineality space). Every open cell is then a pointed cone, so its closure has an
     extreme ray, which is where ``r - 1`` independent hyperplanes meet; at that ray the
     cell's pattern agrees with the ray's signs on the hyperplanes not through it. So the
-    candidates are all sign choices on the hyperplanes through each such ray, and a
-    candidate is a cell iff the LP ``(2D - I) Z u >= 1`` is feasible (the cone is open
-    and homogeneous, so margin 1 loses no cell)."""
+    candidates are all sign choices on the hyperplanes through each such ray. When only the
+    ``r - 1`` independent ones pass through it, near the ray they take every sign combination
+    while the others keep theirs, so all ``2^(r-1)`` candidates are cells; otherwise a
+    candidate is a cell iff the LP ``(2D - I) Z u >= 1`` is feasible (the cone is open and
+    homogeneous, so margin 1 loses no cell)."""
     _, s, Vt = np.linalg.svd(Z, full_matrices=False)
     r = int(np.sum(s > s[0] * 1e-12))
     Zr = Z @ Vt[:r].T
@@ -146,7 +152,7 @@ def cell_patterns(Z: np.ndarray) -> np.ndarray:
                 key = tuple(pattern)
                 if key not in tried:
                     tried.add(key)
-                    if _is_cell(Zr, pattern):
+                    if len(tied) == r - 1 or _is_cell(Zr, pattern):
                         cells.add(key)
     return np.array(sorted(cells), dtype=bool).reshape(-1, Z.shape[0])
 
@@ -175,25 +181,41 @@ def worst_ratio(Z: np.ndarray, alpha: np.ndarray, lam: float, patterns: np.ndarr
     dim``), where it is stationary, i.e. an eigenvector of the Gram matrix restricted to
     that face's span. All such eigenvectors lying in the closed cone (up to ``TIE_RTOL``,
     which only adds candidates; any ``u`` in the closed cone has ``relu(Z u) = D Z u``, so
-    none overstates the sup) are evaluated, all cells of one face in one batch. Returns the
-    ratio times ``1 + ROUND_MARGIN`` and per cell a unit maximizer (an exchange direction)."""
+    none overstates the sup) are evaluated, all cells of one face in one batch; on a
+    one-dimensional face (a ray) the candidates are the ray's two unit vectors for every
+    cell, so all rays go in one batch. Returns the ratio times ``1 + ROUND_MARGIN`` and per
+    cell a unit maximizer (an exchange direction)."""
     d = Z.shape[1]
     tol = -TIE_RTOL * np.linalg.norm(Z, axis=1)[None, :, None]
     M = np.einsum("pn,no,nd->pod", patterns.astype(float), alpha, Z)  # alpha^T D Z per cell
     G = np.einsum("pod,poe->pde", M, M)
     sign = np.where(patterns, 1.0, -1.0)[:, :, None]
-    top = np.zeros(patterns.shape[0])
+    top = np.full(patterns.shape[0], -1.0)
     arg = np.tile(np.ones(d) / np.sqrt(d), (patterns.shape[0], 1))
-    for L in face_spans(Z):
-        _, vecs = np.linalg.eigh(np.einsum("dk,pde,el->pkl", L, G, L))
-        U = np.einsum("dk,pkl->pdl", L, vecs)
-        U = np.concatenate([U, -U], axis=2)  # (P, d, 2k) candidate maximizers
+
+    def offer(U, vals):
+        """Candidates ``U (P, d, m)`` with values ``vals (P, m)``: keep those in each cell."""
         inside = np.all(sign * np.einsum("nd,pdl->pnl", Z, U) >= tol, axis=1)
-        vals = np.where(inside, np.linalg.norm(np.einsum("pod,pdl->pol", M, U), axis=1), -1.0)
+        vals = np.where(inside, vals, -1.0)
         j = np.argmax(vals, axis=1)
-        better = vals[np.arange(len(j)), j] > top
-        top = np.where(better, vals[np.arange(len(j)), j], top)
+        best = vals[np.arange(len(j)), j]
+        better = best > top
+        top[better] = best[better]
         arg[better] = U[better, :, j[better]]
+
+    spans = face_spans(Z)
+    rays = np.array([L[:, 0] for L in spans if L.shape[1] == 1]).reshape(-1, d)
+    rays = np.vstack([rays, -rays])
+    values = np.linalg.norm(alpha.T @ np.maximum(Z @ rays.T, 0.0), axis=0)
+    for chunk in np.array_split(np.arange(len(rays)), max(1, len(rays) * patterns.size // 4_000_000)):
+        offer(np.broadcast_to(rays[chunk].T, (patterns.shape[0], d, len(chunk))),
+              np.broadcast_to(values[chunk], (patterns.shape[0], len(chunk))))
+    for L in spans:
+        if L.shape[1] > 1:
+            _, vecs = np.linalg.eigh(np.einsum("dk,pde,el->pkl", L, G, L))
+            U = np.einsum("dk,pkl->pdl", L, vecs)
+            U = np.concatenate([U, -U], axis=2)
+            offer(U, np.linalg.norm(np.einsum("pod,pdl->pol", M, U), axis=1))
     return float(top.max(initial=0.0)) * (1.0 + ROUND_MARGIN) / (2.0 * lam), arg
 
 
@@ -321,6 +343,15 @@ def _start(X, Y, lam, variant, pieces, n_candidates, rng):
     return np.vstack([R, dirs, -dirs, *extra])
 
 
+def _most_violated(Xt, residual, lam, dirs):
+    """The maximizers that violate the dual constraint for ``alpha = 2 residual`` (ratio > 1),
+    at most ``MAX_NEW_ATOMS`` of them, most violated first, and their mirrors ``-(w, b)``."""
+    ratio = np.linalg.norm(2.0 * residual.T @ np.maximum(Xt @ dirs.T, 0.0), axis=0) / (2.0 * lam)
+    order = np.argsort(-ratio)[:MAX_NEW_ATOMS]
+    new = dirs[order[ratio[order] > 1.0]]
+    return new, -new
+
+
 def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4, variant="7") -> BoundsND:
     """Certified ``lower <= min over widths of eq. (4) <= upper`` for ``variant`` "7" or "8"
     (module docstring).
@@ -343,7 +374,7 @@ def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4, vari
         stack = balanced_stack(U, mu, c)
         lower, worst, _, dirs = certify(X, Y, lam, variant, stack(X), pieces)
         if step < rounds:
-            U = np.vstack([U, dirs, -dirs])
+            U = np.vstack([U, *_most_violated(Xt, Y - stack(X), lam, dirs)])
     upper = network_objective(stack, X, Y, lam, variant)
     return BoundsND(stack, upper, lower, (upper - lower) / upper, lam, worst,
                     int(sum(p.patterns.shape[0] for p in pieces)), variant)
