@@ -378,3 +378,20 @@ def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4, vari
     upper = network_objective(stack, X, Y, lam, variant)
     return BoundsND(stack, upper, lower, (upper - lower) / upper, lam, worst,
                     int(sum(p.patterns.shape[0] for p in pieces)), variant)
+
+
+def sampled_upper(X, Y, lam, *, n_candidates=200, seed=0, variant="7") -> BoundsND:
+    """An upper bound only, for data whose cell enumeration exceeds ``MAX_DUAL_WORK``: eq. (4)
+    of the master's network over ``n_candidates`` random atoms and ``+-x~_i``; ``lower = 0``
+    (eq. 4 is a sum of squares, never negative), ``worst`` unknown (nan), no cells."""
+    X, Y = as_dataset(X, Y)
+    lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
+    variant = check_variant(variant, allowed=("7", "8"))
+    rng = np.random.default_rng(as_count(seed, "seed", minimum=0))
+    R = rng.standard_normal((as_count(n_candidates, "n_candidates"), X.shape[1] + 1))
+    R[:, -1] *= max(float(np.abs(X).max()), 1.0)
+    Xt = lifted(X)
+    U = np.vstack([R, Xt, -Xt])
+    U = normalized(U[np.any(U[:, :-1] != 0.0, axis=1)] if variant == "8" else U, variant)
+    stack = balanced_stack(U, *master(Xt, Y, lam, U, variant))
+    return BoundsND(stack, network_objective(stack, X, Y, lam, variant), 0.0, 1.0, lam, float("nan"), 0, variant)

@@ -106,6 +106,13 @@ class FunctionSpaceFit:
     ``gap = (objective - lower_bound) / objective``. The atoms are ``angles (K,)`` and
     ``masses (K, d_out)`` (``mu_k relu(cos(phi_k) x + sin(phi_k))``) plus the output bias
     ``c``; ``kinks``, ``directions`` and ``kink_masses`` give the kink form.
+
+    ``method`` says how ``lower_bound`` was obtained: "exchange-1d" (``d_in = 1``, this
+    module), "patterns-exact" / "patterns-sampled" (``d_in > 1``, ``d_out = 1``, the pattern
+    program of :mod:`pcheck.patterns`), "bounds-nd" (``d_in > 1``, ``d_out > 1``,
+    :mod:`pcheck.bounds_nd`), with " (upper only)" appended when the cells were too many to
+    certify and ``lower_bound = 0``. For ``d_in > 1`` the atom fields are empty: the
+    network is ``stack``.
     """
 
     stack: Stack
@@ -119,11 +126,13 @@ class FunctionSpaceFit:
     c: np.ndarray
     iterations: int
     history: list = field(default_factory=list)
+    method: str = "exchange-1d"
 
     @property
     def n_atoms(self) -> int:
-        """Number of neurons of the solution (kinks and the constant neuron)."""
-        return int(self.angles.shape[0])
+        """Number of neurons of the solution (kinks and the constant neuron; ``d_in > 1``:
+        the width of ``stack``)."""
+        return int(self.angles.shape[0]) if self.method == "exchange-1d" else self.stack.n
 
     @property
     def directions(self) -> np.ndarray:
@@ -650,13 +659,25 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
     is then restricted to atoms with angles in them (any number per interval), and the
     dual check, hence ``lower_bound``, covers exactly those atoms (:func:`allowed_pieces`).
     ``stop_above``: stop as soon as ``lower_bound`` exceeds it (branch and bound pruning).
+
+    ``d_in > 1`` (see ``FunctionSpaceFit.method``): ``gap_tol`` is not reached there and
+    ``max_iter``, ``allowed``, ``stop_above`` do not apply (the last two raise).
+    ``d_out = 1``: the pattern program (Pilanci & Ergen), patterns enumerated while
+    ``patterns.MAX_ENUMERATED`` allows, sampled beyond; measured gaps 1e-9 to 2e-7 when
+    enumerated (N <= 32, d_in = 2, 3), 1e-3 and more when sampled. ``d_out > 1``:
+    :func:`pcheck.bounds_nd.function_space_bounds`, gaps 1e-6 to 3e-4 (N <= 12,
+    benchmarks/bench_bounds_nd.py). When the exact cell sup would exceed
+    ``bounds_nd.MAX_DUAL_WORK``, ``lower_bound = 0`` (eq. 4 is never negative) and
+    ``method`` ends in "(upper only)".
     """
     X, Y = as_dataset(X, Y)
-    if X.shape[1] != 1:
-        raise ValueError(f"X must have shape (N, 1): fit_function_space is exact in one input dimension, "
-                         f"got d_in = {X.shape[1]}")
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
     variant = check_variant(variant, allowed=("7", "8"))
+    if X.shape[1] > 1:
+        for name, value in (("allowed", allowed), ("stop_above", stop_above)):
+            if value is not None:
+                raise ValueError(f"{name} applies to d_in = 1 only (angle intervals), got d_in = {X.shape[1]}")
+        return _fit_nd(X, Y, lam, variant)
     gap_tol = as_scalar(gap_tol, "gap_tol", minimum=0.0)
     max_iter = as_count(max_iter, "max_iter")
     if allowed is not None:
@@ -669,6 +690,30 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
     with _blas_controller().limit(limits=1, user_api="blas"):
         return _exchange(X, Y, lam, variant, gap_tol, max_iter, allowed,
                          np.inf if stop_above is None else as_scalar(stop_above, "stop_above"))
+
+
+def _fit_nd(X, Y, lam, variant) -> FunctionSpaceFit:
+    """The ``d_in > 1`` dispatch of :func:`fit_function_space` on validated input."""
+    from . import bounds_nd
+    from .patterns import fit_patterns
+
+    certified = bounds_nd.dual_work(X.shape[0], X.shape[1], variant) <= bounds_nd.MAX_DUAL_WORK
+    if Y.shape[1] == 1:
+        p = fit_patterns(X, Y, lam, variant)
+        stack, objective, lower = p.stack, p.objective, p.lower
+        method = "patterns-exact" if p.exact else "patterns-sampled"
+        certified = p.certified
+    elif certified:
+        b = bounds_nd.function_space_bounds(X, Y, lam, variant=variant)
+        stack, objective, lower, method = b.stack, b.upper, b.lower, "bounds-nd"
+    else:
+        b = bounds_nd.sampled_upper(X, Y, lam, variant=variant)
+        stack, objective, lower, method = b.stack, b.upper, 0.0, "bounds-nd"
+    method += "" if certified else " (upper only)"
+    gap = (objective - lower) / max(objective, np.finfo(float).tiny)
+    history = [dict(iteration=1, atoms=stack.n, objective=objective, lower_bound=lower, gap=gap)]
+    return FunctionSpaceFit(stack, objective, lower, gap, variant, lam, np.zeros(0), np.zeros((0, Y.shape[1])),
+                            np.array(stack.c), 1, history, method)
 
 
 def _blas_controller():

@@ -108,7 +108,7 @@ def test_noisy_offset_uses_the_constant_neuron():
 
 @pytest.mark.parametrize("bad, match", [
     (dict(lam=0.0), "lam"), (dict(lam=-1.0), "lam"), (dict(variant="9"), "variant"),
-    (dict(X=np.zeros((3, 2))), "X"), (dict(Y=np.full((3, 1), np.nan)), "Y"), (dict(X=np.zeros((0, 1)), Y=np.zeros((0, 1))), "X"),
+    (dict(X=np.zeros((3, 1, 1))), "X"), (dict(Y=np.full((3, 1), np.nan)), "Y"), (dict(X=np.zeros((0, 1)), Y=np.zeros((0, 1))), "X"),
 ])
 def test_bad_input(bad, match):
     args = dict(X=np.arange(3.0)[:, None], Y=np.ones((3, 1)), lam=1.0, variant="7")
