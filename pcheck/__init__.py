@@ -15,6 +15,7 @@ from .gp import fit_gp, nngp_kernel
 from .ledger import Evidence, claim
 from .measure import Atoms, Kinks, atoms, hessian_pairing, kinks, smoothed_second_derivative
 from .network import Network, Stack
+from .neuron_kernel import KernelTransfer, kernel_ridge, kernel_ridge_stack, kernel_transfer, neuron_kernel
 from .penalty import Penalty, penalty
 from .random_features import fit_random_features
 from .rescaling import balance, balanced_norm_sq, l2_norm_sq, rescale
@@ -34,4 +35,5 @@ __all__ = [
     "fit_network", "NetworkFit", "width_sufficiency", "WidthVerdict",
     "fit_patterns", "PatternFit",
     "function_space_bounds", "BoundsND",
+    "neuron_kernel", "kernel_ridge", "kernel_ridge_stack", "kernel_transfer", "KernelTransfer",
 ]

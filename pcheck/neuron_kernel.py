@@ -27,6 +27,8 @@ optimal outputs are ``F*_t = K* (K* + lam I)^{-1} y_t`` (with a free intercept i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ._validate import as_array, as_dataset, as_scalar
@@ -109,15 +111,22 @@ def kernel_ridge(K, Y, lam, free_intercept: bool = False) -> np.ndarray:
 def kernel_ridge_stack(stack: Stack, X, Y, lam, variant: str = "7") -> Stack:
     """Kernel ridge regression of ``Y`` with the stack's neuron kernel, as a network on the
     same hidden neurons: ``f_t = sum_k beta_tk relu(<v_k, x> + b_k) + c_t`` with
-    ``beta_k = omega_k relu(X v_k + b_k)^T alpha`` and ``c = 1^T alpha`` ("7") or the free
-    intercept ("8"). Its eq.-(4) value is at most the stack's (module docstring)."""
+    ``beta_k = omega_k relu(X v_k + b_k)^T alpha`` and ``c = 1^T alpha`` ("7"); in "8"
+    ``beta_k = omega_k (P relu(X v_k + b_k))^T (K_c + lam I)^{-1} P Y`` and ``c = mean(Y -
+    Phi beta)`` (:func:`ridge_coefficients`). Its eq.-(4) value is at most the stack's
+    (module docstring)."""
     variant = _variant(variant)
     X, Y = as_dataset(X, Y, d_in=stack.d_in)
-    alpha, c = ridge_coefficients(neuron_kernel(stack, X, variant=variant), Y, lam, variant == "8")
-    beta = (_features(stack, X) * kernel_weights(stack, variant)).T @ alpha
+    Phi, omega = _features(stack, X), kernel_weights(stack, variant)
     if variant == "7":
-        c = alpha.sum(axis=0)
-    return Stack(stack.V, stack.b, beta.T, c)
+        alpha, _ = ridge_coefficients(neuron_kernel(stack, X, variant=variant), Y, lam)
+        return Stack(stack.V, stack.b, ((Phi * omega).T @ alpha).T, alpha.sum(axis=0))
+    # free intercept: ridge on the centered features P Phi (K_c = P K P formed without the
+    # cancellation of centering K: a near-constant neuron with tiny ||v|| has a huge omega)
+    centered = Phi - Phi.mean(axis=0)
+    z, _ = ridge_coefficients((centered * omega) @ centered.T, Y - Y.mean(axis=0), lam)
+    beta = (centered * omega).T @ z
+    return Stack(stack.V, stack.b, beta.T, (Y - Phi @ beta).mean(axis=0))
 
 
 def balanced_objective(stack: Stack, X, Y, lam, variant: str = "7") -> float:
@@ -142,3 +151,82 @@ def task_penalties(stack: Stack, variant: str = "7") -> np.ndarray:
     live = _live(stack, variant)
     W = stack.W[:, live]
     return (W**2) @ (_radii(stack, variant)[live] / np.linalg.norm(W, axis=0))
+
+
+def quadratic_form_spread(K, lam, free_intercept: bool = False, atoms_kernel=None) -> float:
+    """``sqrt(2 tr M^2) / tr M``: the coefficient of variation of ``p(y) = alpha(y)^T K_a
+    alpha(y)`` for ``y ~ N(0, I)``, ``alpha(y)`` the ridge coefficients of ``y`` under ``K``
+    and ``K_a`` the atoms' part of ``K`` (``atoms_kernel``, default ``K``): the spread of the
+    per-task kernel norms that a fixed kernel leaves to i.i.d. Gaussian tasks
+    (``E p = tr M``, ``Var p = 2 tr M^2``, ``M = A^T K_a A``, ``alpha = A y``)."""
+    K = as_array(K, "K", ndim=2)
+    A, _ = ridge_coefficients(K, np.eye(K.shape[0]), lam, free_intercept)
+    Ka = K if atoms_kernel is None else as_array(atoms_kernel, "atoms_kernel", ndim=2, shape=K.shape)
+    M = A.T @ Ka @ A
+    M = 0.5 * (M + M.T)
+    return float(np.sqrt(2.0 * np.sum(M * M)) / np.trace(M))
+
+
+def certified_fit(X, Y, lam, variant: str = "7"):
+    """:func:`pcheck.function_space_bounds` for ``variant`` (the keyword is passed only for
+    "8", so the call works with a solver that knows variant "7" alone)."""
+    from .bounds_nd import function_space_bounds
+
+    extra = {} if _variant(variant) == "7" else {"variant": variant}
+    return function_space_bounds(X, Y, lam, **extra)
+
+
+@dataclass(frozen=True)
+class KernelTransfer:
+    """The fixed-kernel check of one instance (proofs_notes/shenouda-multivariate.md (B), (C)):
+    task 0 fitted jointly with ``T`` others (outputs ``F_0``, certified radius ``rho``) vs
+    kernel ridge ``P`` of ``y_0`` with the kernel ``K_T`` of the ``T`` others alone.
+
+    ``e = ||P - F_0|| / ||F_0||`` with error bar ``bar = rho / ||F_0||``; ``d = ||y_0 - F_0|| /
+    ||F_0||`` (distance from interpolation); ``r = ||P - F_0|| / ||y_0 - F_0||`` with
+    ``r_bar = rho / ||y_0 - F_0||``; ``baseline = ||S_0 - F_0|| / ||F_0||`` and ``r_baseline =
+    ||S_0 - F_0|| / ||y_0 - F_0||`` for the single-task fit ``S_0``; ``drift = ||K_{T+1} -
+    K_T||_F / ||K_{T+1}||_F``; ``cv`` the spread std/mean of :func:`task_penalties` over the
+    ``T + 1`` joint tasks and ``floor`` its fixed-kernel value :func:`quadratic_form_spread`;
+    ``gap`` the largest relative certified gap of the fits, ``neurons`` the joint width."""
+
+    T: int
+    e: float
+    bar: float
+    d: float
+    r: float
+    r_bar: float
+    baseline: float
+    r_baseline: float
+    drift: float
+    cv: float
+    floor: float
+    gap: float
+    neurons: int
+
+
+def kernel_transfer(X, Y, lam, variant: str = "7", single=None) -> KernelTransfer:
+    """:class:`KernelTransfer` for task 0 = ``Y[:, 0]`` and the others ``Y[:, 1:]`` (``T >= 1``);
+    ``single`` may pass the certified single-task fit of task 0 (it does not depend on ``T``)."""
+    variant = _variant(variant)
+    X, Y = as_dataset(X, Y)
+    if Y.shape[1] < 2:
+        raise ValueError(f"Y must hold task 0 and at least one other task (>= 2 columns), got {Y.shape[1]}")
+    lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
+    free = variant == "8"
+    joint, rest = certified_fit(X, Y, lam, variant), certified_fit(X, Y[:, 1:], lam, variant)
+    single = certified_fit(X, Y[:, :1], lam, variant) if single is None else single
+    y0, F0, S0 = Y[:, 0], joint.stack(X)[:, 0], single.stack(X)[:, 0]
+    K_joint, K_rest = neuron_kernel(joint.stack, X, variant=variant), neuron_kernel(rest.stack, X, variant=variant)
+    P = kernel_ridge(K_rest, y0[:, None], lam, free)[:, 0]
+    rho = float(np.sqrt(max(joint.upper - joint.lower, 0.0)))
+    nF, nres = float(np.linalg.norm(F0)), float(np.linalg.norm(y0 - F0))
+    err, err_single = float(np.linalg.norm(P - F0)), float(np.linalg.norm(S0 - F0))
+    p = task_penalties(joint.stack, variant)
+    K_atoms = K_joint - 1.0 if variant == "7" else K_joint  # drop the intercept's 1 1^T
+    return KernelTransfer(
+        T=Y.shape[1] - 1, e=err / nF, bar=rho / nF, d=nres / nF, r=err / nres, r_bar=rho / nres,
+        baseline=err_single / nF, r_baseline=err_single / nres,
+        drift=float(np.linalg.norm(K_joint - K_rest) / np.linalg.norm(K_joint)),
+        cv=float(np.std(p) / np.mean(p)), floor=quadratic_form_spread(K_joint, lam, free, K_atoms),
+        gap=max(joint.gap, rest.gap, single.gap), neurons=joint.stack.n)

@@ -16,14 +16,18 @@ variant "8" exactly when the masses are positively parallel, negative in variant
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
+from hypothesis import strategies as st
 
+from .. import strategies as pst
 from ..function_space import fit_function_space
-from ..ledger import Evidence, claim
+from ..ledger import Evidence, claim, property_check
 from ..measure import atoms
 from ..network import Stack
+from ..neuron_kernel import balanced_objective, certified_fit, kernel_ridge_stack, kernel_transfer
 from ..rescaling import balanced_norm_sq
 from ..testing import RTOL_CERTIFIED
 
@@ -261,3 +265,193 @@ def check_multitask_ctd(ctx):
                  "connect-the-dots interpolant of its values.")
 def check_multitask_ctd_penalized(ctx):
     return _ctd_evidence(ctd_table(ctx, "7"))
+
+
+# ----------------------------------------------------------------------------- multivariate (section 4)
+# proofs_notes/shenouda-multivariate.md: (A) kernel identity, (B) fixed kernel, (C) common scale;
+# the verdict rules of (B) and (C) were registered there before measuring.
+
+
+def _solver_variants() -> tuple:
+    """The variants :func:`pcheck.function_space_bounds` certifies ("8" once it takes the keyword)."""
+    import inspect
+
+    from ..bounds_nd import function_space_bounds
+
+    return ("7", "8") if "variant" in inspect.signature(function_space_bounds).parameters else ("7",)
+
+
+@st.composite
+def kernel_problems(draw):
+    """``(X, Y, lam, variant)``: 2..5 distinct inputs in ``[-1, 1]^d_in`` (``d_in`` 1 or 2, 1/8
+    grid), 1..4 tasks with labels in [-2, 2], ``lam`` in {0.05, 0.2, 1}."""
+    X, Y = draw(pst.datasets(N=(2, 5), d_in=(1, 2), d_out=(1, 4), bound=1.0, distinct=True))
+    return X, 2.0 * Y, draw(st.sampled_from([0.05, 0.2, 1.0])), draw(st.sampled_from(_solver_variants()))
+
+
+def kernel_identity(problem) -> float:
+    """(A): ``G(krr) <= upper`` (AM-GM) and ``||F_net - F_krr|| <= sqrt(upper - lower) +
+    sqrt(G(krr) - lower)``; returns the distance over that bound. Both gaps are floored at
+    ``RTOL_CERTIFIED x max(upper, 1)``, the certificate's own stated accuracy."""
+    X, Y, lam, variant = problem
+    fit = certified_fit(X, Y, lam, variant)
+    krr = kernel_ridge_stack(fit.stack, X, Y, lam, variant)
+    floor = RTOL_CERTIFIED * max(fit.upper, 1.0)
+    G = balanced_objective(krr, X, Y, lam, variant)
+    if G > fit.upper + floor:
+        raise AssertionError(f"kernel ridge eq.-(4) value {G!r} exceeds the network's {fit.upper!r}")
+    bound = np.sqrt(max(fit.upper - fit.lower, 0.0) + floor) + np.sqrt(max(G - fit.lower, 0.0) + floor)
+    dist = float(np.linalg.norm(fit.stack(X) - krr(X)))
+    if dist > bound:
+        raise AssertionError(f"||F_net - F_krr|| = {dist:.3e} exceeds the certified bound {bound:.3e}")
+    return dist / bound
+
+
+@claim("shenouda.multivariate_kernel_identity", source=f"{SOURCE}, section 4 (per-task solutions are kernel "
+       "regressions with the kernel of the optimal neurons)", note="shenouda-multivariate.md", variants=("7", "8"),
+       statement="At the optimum of eq. (4) (any d_in, d_out), each task's on-data outputs equal kernel ridge "
+                 "regression K (K + lam I)^{-1} y_t with the fixed neuron kernel K = sum_k ||mu_k|| "
+                 "relu(<u_k, x~>) relu(<u_k, x~'>) (+ 1 in '7'; free intercept in '8'); for a certified "
+                 "near-optimal network the kernel ridge fit is no worse in eq. (4) and within the certified "
+                 "distance of its outputs.")
+def check_multivariate_kernel_identity(ctx):
+    return property_check(ctx, kernel_problems(), kernel_identity, examples=ctx.pick(dev=8, ci=20, nojit=2),
+                          measure="||F_net - F_krr|| / certified bound (<= 1 holds)",
+                          claim_id="shenouda.multivariate_kernel_identity")
+
+
+def task_family(seed: int, T: int, diverse: bool = True, N: int = 6, d_in: int = 2):
+    """``(X, Y (N, T + 1))``: ``N`` inputs uniform in ``[-1, 1]^d_in``; labels i.i.d. N(0, 1)
+    (``diverse``) or ``y u^T`` (rank one, ``y``, ``u`` i.i.d. N(0, 1)). Tasks are nested:
+    the first ``T + 1`` columns of the ``T = 32`` family."""
+    rng = np.random.default_rng([seed, 2410])
+    X = rng.uniform(-1, 1, (N, d_in))
+    Y = rng.standard_normal((N, 33)) if diverse else np.outer(rng.standard_normal(N), rng.standard_normal(33))
+    return X, Y[:, :T + 1]
+
+
+@functools.lru_cache(maxsize=None)
+def transfer_rows(seeds: tuple, Ts: tuple, lams: tuple, variant: str = "7", diverse: bool = True) -> tuple:
+    """``(lam, seed, KernelTransfer)`` for every combination (the single-task fit shared over T)."""
+    rows = []
+    for lam in lams:
+        for seed in seeds:
+            X, Y = task_family(seed, max(Ts), diverse)
+            single = certified_fit(X, Y[:, :1], lam, variant)
+            rows += [(lam, seed, kernel_transfer(X, Y[:, :T + 1], lam, variant, single=single)) for T in Ts]
+    return tuple(rows)
+
+
+def transfer_protocol(ctx) -> dict:
+    """Sizes by profile; ``thorough`` is the full registered protocol (5 seeds, T up to 32)."""
+    return dict(seeds=tuple(ctx.seed + i for i in range(ctx.pick(dev=1, ci=3, thorough=5, nojit=1))),
+                Ts=ctx.pick(dev=(1, 4, 16), ci=(1, 2, 4, 8, 16, 32), nojit=(1, 2)),
+                lams=ctx.pick(dev=(0.1, 0.01), nojit=(0.1,)))
+
+
+def medians(rows, lam, field: str, min_T: int = 1):
+    """``(Ts, median over seeds of field)`` at ``lam``."""
+    Ts = sorted({r.T for l, _, r in rows if l == lam and r.T >= min_T})
+    return np.array(Ts, float), np.array([np.median([getattr(r, field) for l, _, r in rows if l == lam and r.T == T])
+                                          for T in Ts])
+
+
+def loglog_slope(x, y) -> float:
+    """Least-squares slope of ``log y`` against ``log x``."""
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def combine(verdicts) -> str:
+    """Registered rule: refuted if any ``lam`` refutes, holds if every ``lam`` holds, else open."""
+    return "refuted" if "refuted" in verdicts else "holds" if all(v == "holds" for v in verdicts) else "open"
+
+
+def fixed_kernel_verdict(rows):
+    """Per ``lam`` (note, (B)): slope of median ``r_T``; holds if slope <= -0.3 and ``r + bar``
+    at the largest T <= 0.1; refuted if slope > -0.1 or ``r - bar`` >= 0.5; else open."""
+    verdicts, table = [], {}
+    for lam in sorted({l for l, _, _ in rows}, reverse=True):
+        Ts, r = medians(rows, lam, "r")
+        _, bar = medians(rows, lam, "r_bar")
+        slope = loglog_slope(Ts, r)
+        v = "holds" if slope <= -0.3 and r[-1] + bar[-1] <= 0.1 else \
+            "refuted" if slope > -0.1 or r[-1] - bar[-1] >= 0.5 else "open"
+        verdicts.append(v)
+        table[str(lam)] = {"slope": slope, "r_last": float(r[-1]), "bar_last": float(bar[-1]), "verdict": v}
+    return combine(verdicts), table
+
+
+def common_scale_verdict(rows):
+    """Per ``lam`` (note, (C)): slope of median ``CV_T`` over T >= 2; holds if slope <= -0.3
+    and ``CV`` at the largest T <= 0.2; refuted if ``CV >= 0.5 x floor`` and slope > -0.1."""
+    verdicts, table = [], {}
+    for lam in sorted({l for l, _, _ in rows}, reverse=True):
+        Ts, cv = medians(rows, lam, "cv", min_T=2)
+        _, floor = medians(rows, lam, "floor", min_T=2)
+        slope = loglog_slope(Ts, cv) if len(Ts) > 1 else 0.0
+        v = "holds" if slope <= -0.3 and cv[-1] <= 0.2 else \
+            "refuted" if cv[-1] >= 0.5 * floor[-1] and slope > -0.1 else "open"
+        verdicts.append(v)
+        table[str(lam)] = {"slope": slope, "cv_last": float(cv[-1]), "floor_last": float(floor[-1]), "verdict": v}
+    return combine(verdicts), table
+
+
+def transfer_table(rows) -> list:
+    """JSON rows of medians over seeds: ``[lam, T, e, bar, d, r, r_bar, baseline, r_baseline,
+    drift, cv, floor, largest gap]``."""
+    fields = ("e", "bar", "d", "r", "r_bar", "baseline", "r_baseline", "drift", "cv", "floor")
+    out = []
+    for lam in sorted({l for l, _, _ in rows}, reverse=True):
+        for T in sorted({r.T for l, _, r in rows if l == lam}):
+            sel = [r for l, _, r in rows if l == lam and r.T == T]
+            out.append([lam, T] + [float(np.median([getattr(r, f) for r in sel])) for f in fields]
+                       + [max(r.gap for r in sel)])
+    return out
+
+
+@claim("shenouda.multivariate_fixed_kernel", source=f"{SOURCE}, section 4 and abstract ('large numbers of diverse "
+       "tasks are approximately equivalent to an l2 (Hilbert space) minimization problem over a fixed kernel "
+       "determined by the optimal neurons')", note="shenouda-multivariate.md", variants=("7",), expected="open",
+       statement="With T i.i.d. N(0,1) tasks on N = 6 inputs in [-1,1]^2, the kernel K_T of the T-task optimum "
+                 "predicts a new task's joint fit: kernel ridge with K_T matches task 0's outputs in the joint "
+                 "(T+1)-task optimum, with error relative to task 0's regularization residual ||y_0 - F_0|| -> 0 "
+                 "as T grows (registered rule in the note; certified error bars).")
+def check_multivariate_fixed_kernel(ctx):
+    rows = transfer_rows(**transfer_protocol(ctx))
+    verdict, per_lam = fixed_kernel_verdict(rows)
+    worst = max(v["r_last"] for v in per_lam.values())
+    return Evidence(verdict, len(rows), worst, "median r_T = ||P - F_0|| / ||y_0 - F_0|| at the largest T",
+                    counterexample=None if verdict == "holds" else f"per lam: {per_lam}",
+                    details={"per_lam": per_lam, "table [lam, T, e, bar, d, r, r_bar, baseline, r_baseline, drift, "
+                             "cv, floor, gap]": transfer_table(rows)})
+
+
+@claim("shenouda.multivariate_common_scale", source=f"{SOURCE}, section 4 (summary at sciencestack.ai: 'per-task "
+       "penalties converging to a common scale as T grows')", note="shenouda-multivariate.md", variants=("7",),
+       expected="refuted",
+       statement="Read literally: the per-task kernel norms p_t = sum_k mu_tk^2 / ||mu_k|| of the joint optimum of "
+                 "T + 1 i.i.d. N(0,1) tasks concentrate, std_t(p_t) / mean_t(p_t) -> 0 as T grows.")
+def check_multivariate_common_scale(ctx):
+    rows = transfer_rows(**transfer_protocol(ctx))
+    verdict, per_lam = common_scale_verdict(rows)
+    last = min(v["cv_last"] for v in per_lam.values())
+    return Evidence(verdict, len(rows), last, "median spread std/mean of p_t at the largest T",
+                    counterexample=None if verdict == "holds" else
+                    f"spread stays at the fixed-kernel Gaussian floor sqrt(2 tr M^2)/tr M: {per_lam}",
+                    details={"per_lam": per_lam})
+
+
+def print_transfer_table(profile: str = "thorough", variant: str = "7", diverse: bool = True, seed: int = 0) -> None:
+    """Print the medians over seeds of :func:`transfer_table` and both verdicts, e.g.
+    ``python -c "from pcheck.claims.shenouda import print_transfer_table as p; p()"`` (the
+    registered protocol: 5 seeds, T = 1..32, lam = 0.1 and 0.01; ~2-3 min)."""
+    from ..ledger import Context
+
+    rows = transfer_rows(**transfer_protocol(Context(profile=profile, seed=seed)), variant=variant, diverse=diverse)
+    print(f"variant {variant}, {'diverse' if diverse else 'rank-one'} tasks; medians over seeds")
+    print("   lam   T      e_T    bar      d_T     r_T  r_bar  single  r_single  drift   CV  floor    gap")
+    for lam, T, e, bar, d, r, rb, b, rbs, drift, cv, floor, gap in transfer_table(rows):
+        print(f"{lam:6g} {T:3d} {e:8.2e} {bar:6.1e} {d:7.4f} {r:7.4f} {rb:6.3f} {b:7.4f} {rbs:8.3f} {drift:6.3f} "
+              f"{cv:4.2f} {floor:5.2f} {gap:6.1e}")
+    print("(B) fixed kernel:", fixed_kernel_verdict(rows))
+    print("(C) common scale:", common_scale_verdict(rows))
