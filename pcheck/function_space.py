@@ -660,15 +660,16 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
     dual check, hence ``lower_bound``, covers exactly those atoms (:func:`allowed_pieces`).
     ``stop_above``: stop as soon as ``lower_bound`` exceeds it (branch and bound pruning).
 
-    ``d_in > 1`` (see ``FunctionSpaceFit.method``): ``gap_tol`` is not reached there and
-    ``max_iter``, ``allowed``, ``stop_above`` do not apply (the last two raise).
-    ``d_out = 1``: the pattern program (Pilanci & Ergen), patterns enumerated while
-    ``patterns.MAX_ENUMERATED`` allows, sampled beyond; measured gaps 1e-9 to 2e-7 when
-    enumerated (N <= 32, d_in = 2, 3), 1e-3 and more when sampled. ``d_out > 1``:
-    :func:`pcheck.bounds_nd.function_space_bounds`, gaps 1e-6 to 3e-4 (N <= 12,
-    benchmarks/bench_bounds_nd.py). When the exact cell sup would exceed
-    ``bounds_nd.MAX_DUAL_WORK``, ``lower_bound = 0`` (eq. 4 is never negative) and
-    ``method`` ends in "(upper only)".
+    ``d_in > 1`` (see ``FunctionSpaceFit.method``): ``allowed`` and ``stop_above`` do not
+    apply (they raise) and ``gap_tol`` is in general not reached. ``d_out = 1``: the pattern
+    program (Pilanci & Ergen), patterns enumerated while ``patterns.MAX_ENUMERATED`` allows,
+    sampled beyond; ``gap_tol`` and ``max_iter`` play no role; measured gaps 1e-9 to 2e-7
+    when enumerated (N <= 32, d_in = 2, 3; Clarabel's accuracy), 1e-3 and more when
+    sampled. ``d_out > 1``: :func:`pcheck.bounds_nd.function_space_bounds` with at most
+    ``max_iter`` exchange rounds, stopping at ``gap_tol``; measured gaps 1e-10 to 1.4e-8
+    (N = 5, 6, 8, d_in = 2, 3, d_out = 3; benchmarks/bench_bounds_nd.py). When the exact
+    cell sup would exceed ``bounds_nd.MAX_DUAL_WORK``, ``lower_bound = 0`` (eq. 4 is never
+    negative) and ``method`` ends in "(upper only)".
     """
     X, Y = as_dataset(X, Y)
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
@@ -677,7 +678,7 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
         for name, value in (("allowed", allowed), ("stop_above", stop_above)):
             if value is not None:
                 raise ValueError(f"{name} applies to d_in = 1 only (angle intervals), got d_in = {X.shape[1]}")
-        return _fit_nd(X, Y, lam, variant)
+        return _fit_nd(X, Y, lam, variant, as_scalar(gap_tol, "gap_tol", minimum=0.0), as_count(max_iter, "max_iter"))
     gap_tol = as_scalar(gap_tol, "gap_tol", minimum=0.0)
     max_iter = as_count(max_iter, "max_iter")
     if allowed is not None:
@@ -692,7 +693,7 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
                          np.inf if stop_above is None else as_scalar(stop_above, "stop_above"))
 
 
-def _fit_nd(X, Y, lam, variant) -> FunctionSpaceFit:
+def _fit_nd(X, Y, lam, variant, gap_tol, max_iter) -> FunctionSpaceFit:
     """The ``d_in > 1`` dispatch of :func:`fit_function_space` on validated input."""
     from . import bounds_nd
     from .patterns import fit_patterns
@@ -704,7 +705,7 @@ def _fit_nd(X, Y, lam, variant) -> FunctionSpaceFit:
         method = "patterns-exact" if p.exact else "patterns-sampled"
         certified = p.certified
     elif certified:
-        b = bounds_nd.function_space_bounds(X, Y, lam, variant=variant)
+        b = bounds_nd.function_space_bounds(X, Y, lam, variant=variant, rounds=max_iter, gap_tol=gap_tol)
         stack, objective, lower, method = b.stack, b.upper, b.lower, "bounds-nd"
     else:
         b = bounds_nd.sampled_upper(X, Y, lam, variant=variant)

@@ -88,7 +88,7 @@ def test_constraint_sup_dominates_dense_sampling(variant):
     """The sup is exact, so no sampled atom may exceed it; and sampling comes close to it
     (within 5 %: 20000 samples in 3 dimensions land near the maximizer)."""
     X, Y = _data(4, 6, 3)
-    b = function_space_bounds(X, Y, 0.1, rounds=1, variant=variant)
+    b = function_space_bounds(X, Y, 0.1, rounds=0, variant=variant)  # one round: worst is that of stack
     alpha = 2.0 * (Y - b.stack(X))
     if variant == "8":
         alpha -= alpha.mean(axis=0)
@@ -116,6 +116,19 @@ def test_interval_contains_the_certified_1d_optimum(seed, d_out, variant):
         assert b.lower <= f.objective * (1 + RTOL_ROUNDING)
         assert b.upper >= f.lower_bound * (1 - RTOL_ROUNDING)
         assert b.gap < GAP_EXPECTED
+
+
+@pytest.mark.parametrize("variant", ["7", "8"])
+def test_more_rounds_never_widen_the_interval(variant):
+    """The best upper and lower bounds are kept over the rounds, so allowing more rounds can
+    only narrow the interval; gap_tol stops the loop once reached."""
+    X, Y = _data(8, 6, 1)
+    X = np.hstack([X, X[:, :1] ** 2])  # d_in = 3
+    few = function_space_bounds(X, Y, 0.1, rounds=2, variant=variant)
+    many = function_space_bounds(X, Y, 0.1, rounds=12, variant=variant)
+    assert many.upper <= few.upper and many.lower >= few.lower
+    loose = function_space_bounds(X, Y, 0.1, rounds=12, variant=variant, gap_tol=0.5)
+    assert loose.gap <= 0.5 and loose.upper >= many.upper
 
 
 @pytest.mark.parametrize("args, kwargs, error, match", [
