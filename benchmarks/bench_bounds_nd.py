@@ -30,7 +30,8 @@ def instance(N, d_in, d_out):
 
 def main():
     function_space_bounds(*instance(3, 2, 1), LAM)  # warm-up: imports, cvxpy set-up
-    print("| variant | N | d_in | d_out | cells | neurons | upper | lower | gap | s | gap (50) | neurons (50) | s (50) |")
+    print("| variant | N | d_in | d_out | cells | neurons | upper | lower | gap | s "
+          "| gap (50) | neurons (50) | s (50) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for variant, N, d_in, d_out in itertools.product(VARIANTS, NS, D_INS, D_OUTS):
         X, Y = instance(N, d_in, d_out)

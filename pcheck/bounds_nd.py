@@ -60,6 +60,7 @@ import itertools
 import math
 import warnings
 from dataclasses import dataclass
+from operator import itemgetter
 
 import cvxpy as cp
 import numpy as np
@@ -86,6 +87,9 @@ SUPPORT_RTOL = 1e-7
 #: eigenvector computed to ~1e-15 relative; 1e-12 covers that rounding, so the scaled dual
 #: point is feasible for the exact constraint.
 ROUND_MARGIN = 1e-12
+#: Entries (cells x data x rays) of one batch of ray candidates in :func:`worst_ratio`.
+#: Reason: the batch holds a float64 array of that size; 4e6 entries are 32 MB.
+RAY_BATCH = 4_000_000
 #: Exchange directions added per round at most (the most violated first). Reason: the
 #: master's cost grows with its atoms and every cell offers one maximizer (3120 cells for
 #: N = 40, d_in = 2, "8"); the rest stop being violated once the first are in.
@@ -196,6 +200,8 @@ def worst_ratio(Z: np.ndarray, alpha: np.ndarray, lam: float, patterns: np.ndarr
 
     def offer(U, vals):
         """Candidates ``U (P, d, m)`` with values ``vals (P, m)``: keep those in each cell."""
+        if U.shape[2] == 0:
+            return
         inside = np.all(sign * np.einsum("nd,pdl->pnl", Z, U) >= tol, axis=1)
         vals = np.where(inside, vals, -1.0)
         j = np.argmax(vals, axis=1)
@@ -208,7 +214,7 @@ def worst_ratio(Z: np.ndarray, alpha: np.ndarray, lam: float, patterns: np.ndarr
     rays = np.array([L[:, 0] for L in spans if L.shape[1] == 1]).reshape(-1, d)
     rays = np.vstack([rays, -rays])
     values = np.linalg.norm(alpha.T @ np.maximum(Z @ rays.T, 0.0), axis=0)
-    for chunk in np.array_split(np.arange(len(rays)), max(1, len(rays) * patterns.size // 4_000_000)):
+    for chunk in np.array_split(np.arange(len(rays)), max(1, len(rays) * patterns.size // RAY_BATCH)):
         offer(np.broadcast_to(rays[chunk].T, (patterns.shape[0], d, len(chunk))),
               np.broadcast_to(values[chunk], (patterns.shape[0], len(chunk))))
     for L in spans:
@@ -370,10 +376,10 @@ def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4, vari
     constraint maximizers of every cell for ``alpha = Y``, "7": also ``+-x~_i``); each of at
     most ``rounds`` exchange steps keeps the master's support and adds the violated
     maximizers (both signs) for ``alpha = 2 (Y - F)``, and the loop stops early once the gap
-    is at most ``gap_tol`` or nothing is violated. Every round's network is an upper bound and every round's scaled
-    dual point a lower bound, so the best of each is returned (``stack`` is the network of
-    ``upper``, ``worst`` belongs to the dual point of ``lower``). Measured gaps:
-    benchmarks/bench_bounds_nd.py."""
+    is at most ``gap_tol`` or nothing is violated. Every round's network is an upper bound
+    and every round's scaled dual point a lower bound, so the best of each is returned
+    (``stack`` is the network of ``upper``, ``worst`` belongs to the dual point of
+    ``lower``). Measured gaps: benchmarks/bench_bounds_nd.py."""
     X, Y = as_dataset(X, Y)
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
     n_candidates = as_count(n_candidates, "n_candidates")
@@ -392,18 +398,20 @@ def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4, vari
         U = U[_support(mu)]
         upper = network_objective(stack, X, Y, lam, variant)
         lower, worst, _, dirs = certify(X, Y, lam, variant, stack(X), pieces)
-        best_upper, best_lower = min(best_upper, (upper, stack), key=_first), max(best_lower, (lower, worst), key=_first)
+        best_upper = min(best_upper, (upper, stack), key=itemgetter(0))
+        best_lower = max(best_lower, (lower, worst), key=itemgetter(0))
         new, mirrored = _most_violated(Xt, Y - stack(X), lam, dirs)
         if best_upper[0] - best_lower[0] <= gap_tol * best_upper[0] or not len(new):
             break
         U = np.vstack([U, new, mirrored])
     (upper, stack), (lower, worst) = best_upper, best_lower
-    return BoundsND(stack, upper, lower, (upper - lower) / upper, lam, worst,
+    return BoundsND(stack, upper, lower, _relative_gap(upper, lower), lam, worst,
                     int(sum(p.patterns.shape[0] for p in pieces)), variant)
 
 
-def _first(pair):
-    return pair[0]
+def _relative_gap(upper, lower):
+    """``(upper - lower) / upper`` (``upper = 0`` only when ``Y`` is fitted at no cost: gap 0)."""
+    return (upper - lower) / max(upper, np.finfo(float).tiny)
 
 
 def sampled_upper(X, Y, lam, *, n_candidates=200, seed=0, variant="7") -> BoundsND:
@@ -420,4 +428,5 @@ def sampled_upper(X, Y, lam, *, n_candidates=200, seed=0, variant="7") -> Bounds
     U = np.vstack([R, Xt, -Xt])
     U = normalized(U[np.any(U[:, :-1] != 0.0, axis=1)] if variant == "8" else U, variant)
     stack = balanced_stack(U, *master(Xt, Y, lam, U, variant))
-    return BoundsND(stack, network_objective(stack, X, Y, lam, variant), 0.0, 1.0, lam, float("nan"), 0, variant)
+    upper = network_objective(stack, X, Y, lam, variant)
+    return BoundsND(stack, upper, 0.0, _relative_gap(upper, 0.0), lam, float("nan"), 0, variant)
