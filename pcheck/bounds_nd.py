@@ -188,7 +188,7 @@ def worst_ratio(Z: np.ndarray, alpha: np.ndarray, lam: float, patterns: np.ndarr
     which only adds candidates; any ``u`` in the closed cone has ``relu(Z u) = D Z u``, so
     none overstates the sup) are evaluated, all cells of one face in one batch; on a
     one-dimensional face (a ray) the candidates are the ray's two unit vectors for every
-    cell, so all rays go in one batch. Returns the ratio times ``1 + ROUND_MARGIN`` and per
+    cell, so all rays go in one batch. Returns the ratio rounded up (:func:`_rounded_up`) and per
     cell a unit maximizer (an exchange direction)."""
     d = Z.shape[1]
     tol = -TIE_RTOL * np.linalg.norm(Z, axis=1)[None, :, None]
@@ -223,7 +223,15 @@ def worst_ratio(Z: np.ndarray, alpha: np.ndarray, lam: float, patterns: np.ndarr
             U = np.einsum("dk,pkl->pdl", L, vecs)
             U = np.concatenate([U, -U], axis=2)
             offer(U, np.linalg.norm(np.einsum("pod,pdl->pol", M, U), axis=1))
-    return float(top.max(initial=0.0)) * (1.0 + ROUND_MARGIN) / (2.0 * lam), arg
+    return _rounded_up(float(top.max(initial=0.0)), alpha, Z) / (2.0 * lam), arg
+
+
+def _rounded_up(value, alpha, Z):
+    """``value (1 + ROUND_MARGIN)`` plus the float error of a sum ``sum_j alpha_j <z_j, u>``
+    with ``||u|| = 1``: ``N eps sum_j ||alpha_j|| ||z_j||`` (Higham, Accuracy and Stability,
+    sec. 3.1), which a relative margin misses when the terms cancel."""
+    scale = float(np.linalg.norm(alpha, axis=1) @ np.linalg.norm(Z, axis=1))
+    return value * (1.0 + ROUND_MARGIN) + Z.shape[0] * np.finfo(float).eps * scale
 
 
 @dataclass(frozen=True)
@@ -269,13 +277,13 @@ def dual_work(N: int, d_in: int, variant: str) -> int:
 
 
 def constraint_sup(X: np.ndarray, alpha: np.ndarray, lam: float, variant: str, pieces: list):
-    """``sup over atoms of ||alpha^T psi|| / (2 lam)`` (times ``1 + ROUND_MARGIN``) exactly, and
+    """``sup over atoms of ||alpha^T psi|| / (2 lam)`` (rounded up) exactly, and
     maximizing atoms as rows ``(w, b)`` of the master's ``U``. For "8" ``alpha`` must sum to 0
     over the data (else the sup over ``b`` is infinite)."""
     if variant == "7":
         return worst_ratio(pieces[0].Z, alpha, lam, pieces[0].patterns)
     _, s, Vt = np.linalg.svd(alpha.T @ X, full_matrices=False)
-    worst = float(s[0]) * (1.0 + ROUND_MARGIN) / (2.0 * lam)
+    worst = _rounded_up(float(s[0]), alpha, X) / (2.0 * lam)
     lin = np.vstack([Vt[0], -Vt[0]])
     dirs = [np.hstack([lin, -(X @ lin.T).min(axis=0)[:, None]])]  # all data active
     for p in pieces:
