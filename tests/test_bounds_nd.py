@@ -4,6 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pcheck import strategies as pst
 
 from pcheck import fit_function_space, function_space_bounds
 from pcheck.bounds_nd import cell_patterns, constraint_sup, dual_pieces, lifted
@@ -15,6 +19,10 @@ RTOL_ROUNDING = 1e-12
 #: The exchange rounds bring the interval to ~1e-4 relative on these sizes (measured
 #: 1e-4 and 1e-5 at seeds 1, N = 5, 6); 1e-2 flags a broken exchange or certificate only.
 GAP_EXPECTED = 1e-2
+#: The maximizers' value against the rounded-up sup: it adds 1e-12 relative plus
+#: N eps sum ||alpha_j|| ||z_j|| (< 1e-13 on data in [-1, 1]^3 with N <= 6, |y| <= 1);
+#: 1e-9 relative and 1e-12 absolute (for alpha = 0) leave room.
+ATTAIN_RTOL, ATTAIN_ATOL = 1e-9, 1e-12
 #: eq. (4) of the returned network when the optimum is 0, relative to ||Y||^2: Clarabel at
 #: MASTER_TOL = 1e-10 leaves ~1e-25 (measured); 1e-12 flags a network that does not fit.
 ZERO_FIT = 1e-12
@@ -101,7 +109,20 @@ def test_constraint_sup_dominates_dense_sampling(variant):
     assert sampled >= 0.95 * worst
     assert worst == b.worst
     Psi = np.maximum(lifted(X) @ dirs.T, 0.0)  # the maximizers attain the sup
-    assert np.linalg.norm(alpha.T @ Psi, axis=0).max() / 0.2 == pytest.approx(worst, rel=1e-9)
+    assert np.linalg.norm(alpha.T @ Psi, axis=0).max() / 0.2 == pytest.approx(worst, rel=ATTAIN_RTOL)
+
+
+@given(data=pst.datasets(N=(1, 6), d_in=(1, 3), d_out=(1, 3), bound=1.0), variant=st.sampled_from(["7", "8"]))
+def test_property_constraint_sup_is_exact(data, variant):
+    """On grid data with duplicates and collinear points (degenerate arrangements), for
+    ``alpha = Y`` ("8": centered): no sampled atom exceeds the sup, its maximizers attain it."""
+    X, alpha = data
+    if variant == "8":
+        alpha = alpha - alpha.mean(axis=0)
+    worst, dirs = constraint_sup(X, alpha, 0.5, variant, dual_pieces(X, variant))
+    assert _sampled_sup(X, alpha, 0.5, variant, 2000, 0) <= worst
+    attained = np.linalg.norm(alpha.T @ np.maximum(lifted(X) @ dirs.T, 0.0), axis=0).max()
+    assert attained == pytest.approx(worst, rel=ATTAIN_RTOL, abs=ATTAIN_ATOL)
 
 
 @pytest.mark.parametrize("variant", ["7", "8"])
