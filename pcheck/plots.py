@@ -176,7 +176,48 @@ def benefit_figure(curves, out_dir, *, xlabel: str, name: str, caption: str) -> 
     return _save(fig, Path(out_dir) / f"{name}.png", caption)
 
 
-FIGURES = ("appendix-b", "multitask-benefit")
+def fixed_kernel_figure(panels, out_dir, *, caption: str, name: str = "fixed_kernel") -> Figure:
+    """Fixed-kernel check (Nakhleh et al. section 4): ``panels`` maps a panel title to
+    ``{label: (T, values)}``; one log-log panel each of the relative error ``r_T = ||P -
+    F_0|| / ||y_0 - F_0||`` of the kernel-ridge prediction against the number of other tasks."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    styles = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-.")]
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for i, (label, (T, values)) in enumerate(curves.items()):
+            marker, ls = styles[i % len(styles)]
+            ax.loglog(T, values, marker=marker, ls=ls, label=label)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("number of other tasks T")
+        ax.set_ylabel("||P - F_0|| / ||y_0 - F_0|| (task 0)")
+        ax.legend(fontsize=8)
+    return _save(fig, Path(out_dir) / f"{name}.png", caption)
+
+
+def multivariate_fixed_kernel_figure(out_dir) -> Figure:
+    """:func:`fixed_kernel_figure` on the registered protocol of proofs_notes/shenouda-multivariate.md
+    (medians over 5 seeds; ~3 min): diverse tasks in both variants, the single-task fit, and
+    the non-diverse contrast (other tasks rank one)."""
+    from .claims.shenouda import REGISTERED, medians, transfer_rows
+
+    runs = {"kernel of T diverse tasks, eq. 8": ("8", "diverse", "r"),
+            "kernel of T diverse tasks, eq. 7": ("7", "diverse", "r"),
+            "single-task fit of task 0, eq. 8": ("8", "diverse", "r_baseline"),
+            "kernel of T rank-one tasks, eq. 8": ("8", "mixed", "r")}
+    rows = {k: transfer_rows(**REGISTERED, variant=v, kind=kind) for k, (v, kind, _) in runs.items()}
+    panels = {f"lam = {lam:g}": {k: medians(rows[k], lam, runs[k][2]) for k in runs} for lam in REGISTERED["lams"]}
+    last = "; ".join(f"lam {lam:g}: " + ", ".join(f"{k.split(',')[0]} ({runs[k][0]}) {v[1][-1]:.3g}"
+                                                  for k, v in curves.items())
+                     for lam, curves in zip(REGISTERED["lams"], panels.values()))
+    caption = ("Fixed-kernel check of Nakhleh, Shenouda & Nowak (arXiv 2410.21696, section 4): task 0 (N = 6 "
+               "inputs in [-1,1]^2, N(0,1) labels) fitted jointly with T other tasks (certified, outputs F_0) vs "
+               "kernel ridge P with the neuron kernel of the T others alone; error relative to task 0's "
+               "regularization residual, medians over 5 seeds. Diverse tasks: i.i.d. labels; rank-one: the others "
+               f"are y u^T. At T = 32: {last}.")
+    return fixed_kernel_figure(panels, out_dir, caption=caption)
+
+
+FIGURES = ("appendix-b", "multitask-benefit", "fixed-kernel")
 
 
 def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
@@ -189,7 +230,8 @@ def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
 
 def plot_command(args) -> int:
     """``pcheck plot appendix-b``: train the Appendix B network (joint and alone) and draw its
-    panels; ``pcheck plot multitask-benefit``: the benefit curves of the three models. The
+    panels; ``pcheck plot multitask-benefit``: the benefit curves of the three models;
+    ``pcheck plot fixed-kernel``: the fixed-kernel check of Nakhleh et al. The
     figures go into ``--out``; each file is printed with its caption."""
     if args.figure == "appendix-b":
         from .appendix_b import APPENDIX_B_DEFAULTS, joint_vs_separate, periodic_tasks
@@ -197,6 +239,8 @@ def plot_command(args) -> int:
         tasks = periodic_tasks(rng=args.seed)
         result = joint_vs_separate(tasks, seed=args.seed, **APPENDIX_B_DEFAULTS)
         figures = appendix_b_figures(result, tasks, args.out)
+    elif args.figure == "fixed-kernel":
+        figures = [multivariate_fixed_kernel_figure(args.out)]
     else:
         figures = [multitask_benefit_figure(args.out, seed=args.seed)]
     for fig in figures:

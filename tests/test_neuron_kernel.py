@@ -179,3 +179,16 @@ def test_bad_inputs_are_rejected():
         kernel_transfer(np.zeros((3, 2)), np.zeros((3, 1)), 0.1)
     with pytest.raises(TypeError, match="stack"):
         neuron_kernel("stack", np.zeros((2, 2)))
+
+
+def test_fixed_kernel_figure(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from pcheck.plots import multivariate_fixed_kernel_figure
+
+    # the registered protocol shrunk to one seed and T = 1, 2 (the figure code, not the numbers)
+    monkeypatch.setattr(shenouda, "REGISTERED", dict(seeds=(0,), Ts=(1, 2), lams=(0.1,)))
+    fig = multivariate_fixed_kernel_figure(tmp_path)
+    assert fig.path.is_file() and fig.path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert fig.path.name == "fixed_kernel.png" and "arXiv 2410.21696" in fig.caption
+    assert fig.labels == (("number of other tasks T", "||P - F_0|| / ||y_0 - F_0|| (task 0)"),)
+    assert "lam 0.1: kernel of T diverse tasks (8)" in fig.caption
