@@ -96,8 +96,9 @@ RAY_BATCH = 4_000_000
 MAX_NEW_ATOMS = 200
 #: Largest :func:`dual_work` (closed cells times faces) for which pcheck computes the exact
 #: constraint sup. Reason: one sup costs ~0.2 s per 1e5 of work on this machine (N = 40,
-#: d_in = 2, "7": 1.3e6, 2.2 s; N = 12, d_in = 3: 1.4e5, 0.34 s) and a certified interval
-#: needs ``rounds + 2`` of them; 1e6 keeps that part under ~15 s.
+#: d_in = 2, "7": 1.3e6, 2.2 s; N = 12, d_in = 3: 1.4e5, 0.34 s), so one certificate stays
+#: under ~2 s; an exchange runs ``rounds + 2`` of them plus the masters (fit_function_space,
+#: 50 rounds: N = 12, d_in = 3 in 3-13 s, N = 35, d_in = 2, "7" in 50-100 s, measured).
 MAX_DUAL_WORK = 1_000_000
 
 

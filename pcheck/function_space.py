@@ -667,7 +667,8 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
     when enumerated (N <= 32, d_in = 2, 3; Clarabel's accuracy), 1e-3 and more when
     sampled. ``d_out > 1``: :func:`pcheck.bounds_nd.function_space_bounds` with at most
     ``max_iter`` exchange rounds, stopping at ``gap_tol``; measured gaps 1e-10 to 1.4e-8
-    (N = 5, 6, 8, d_in = 2, 3, d_out = 3; benchmarks/bench_bounds_nd.py). When the exact
+    (N = 5, 6, 8, d_in = 2, 3, d_out = 3; benchmarks/bench_bounds_nd.py) in 0.1 to 4 s;
+    near the limit below it takes minutes (N = 35, d_in = 2, "7": 50 to 100 s). When the exact
     cell sup would exceed ``bounds_nd.MAX_DUAL_WORK``, ``lower_bound = 0`` (eq. 4 is never
     negative) and ``method`` ends in "(upper only)".
     """
