@@ -111,6 +111,14 @@ def _from_angles(x, X, Y, lam, variant, phi, counter):
     return stack, fs.network_objective(stack, X, Y, lam, variant)
 
 
+def one_dimensional(X, Y, where: str):
+    """Validated ``X (N, 1)``, ``Y (N, d_out)``: the width-n search works in one input dimension."""
+    X, Y = as_dataset(X, Y)
+    if X.shape[1] != 1:
+        raise ValueError(f"X must have shape (N, 1): {where} works in one input dimension, got d_in = {X.shape[1]}")
+    return X, Y
+
+
 def fit_network(X, Y, lam, width, *, variant="7", seed=0, restarts: int = 4, fit=None) -> NetworkFit:
     """The best width-``width`` network found for HTW eq. (4) (module docstring).
 
@@ -118,9 +126,7 @@ def fit_network(X, Y, lam, width, *, variant="7", seed=0, restarts: int = 4, fit
     ``restarts`` random starts (angles uniform on the circle) are added to the pruned
     function-space starts. Returns a :class:`NetworkFit`.
     """
-    X, Y = as_dataset(X, Y)
-    if X.shape[1] != 1:
-        raise ValueError(f"X must have shape (N, 1): fit_network works in one input dimension, got d_in = {X.shape[1]}")
+    X, Y = one_dimensional(X, Y, "fit_network")
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
     width = as_count(width, "width")
     restarts = as_count(restarts, "restarts", minimum=0)
@@ -198,7 +204,7 @@ def width_sufficiency(X, Y, lam, width=None, variant="7", *, seed=0, restarts: i
     function-space optimum (HTW Theorem 3.2); see :class:`WidthVerdict`. When the network
     stays above and ``max_nodes > 0``, :func:`width_lower_bound` (at most ``max_nodes``
     restricted solves) tries to certify "refuted"; with ``max_nodes = 0`` it is not run."""
-    X, Y = as_dataset(X, Y)
+    X, Y = one_dimensional(X, Y, "width_sufficiency")
     width = X.shape[0] + 1 if width is None else as_count(width, "width")
     max_nodes = as_count(max_nodes, "max_nodes", minimum=0)
     fit = fs.fit_function_space(X, Y, lam, variant)

@@ -143,3 +143,9 @@ def test_wide_networks_from_random_angles_coincide_with_f_star():
     assert [r.width for r in rows] == [16, 64]
     for r in rows:
         assert r.excess <= 1e-12 and r.distance <= 1e-6, r
+
+
+def test_width_sufficiency_rejects_d_in_above_1_before_any_solve():
+    """The width-n search is one-dimensional: X (N, 2) fails at once, naming X."""
+    with pytest.raises(ValueError, match="X must have shape .N, 1.: width_sufficiency"):
+        width_sufficiency(np.zeros((3, 2)), np.ones((3, 1)), 1.0)
