@@ -9,11 +9,21 @@ from hypothesis import strategies as st
 from pcheck import Stack
 from pcheck import strategies as pst
 from pcheck.claims import shenouda
-from pcheck.neuron_kernel import (balanced_objective, certified_fit, kernel_ridge, kernel_ridge_stack,
-                                  kernel_transfer, kernel_weights, neuron_kernel, quadratic_form_spread,
-                                  ridge_coefficients, task_penalties)
+from pcheck.neuron_kernel import (
+    balanced_objective,
+    certified_fit,
+    kernel_ridge,
+    kernel_ridge_stack,
+    kernel_transfer,
+    kernel_weights,
+    neuron_kernel,
+    quadratic_form_spread,
+    ridge_coefficients,
+    task_penalties,
+)
 from pcheck.rescaling import rescale
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER
+
 
 def solve_rtol(K, lam):
     """Relative rounding of kernel ridge: a backward-stable solve with ``K + lam I`` errs by
@@ -69,7 +79,7 @@ def test_kernel_ridge_is_feature_ridge(free):
     coef = np.linalg.lstsq(np.vstack([A, pen]), np.vstack([Y, np.zeros((pen.shape[0], 2))]), rcond=None)[0]
     np.testing.assert_allclose(kernel_ridge(Phi @ Phi.T, Y, lam, free), A @ coef, rtol=1e-10, atol=1e-12)
     if free:  # the residual of a free intercept fit has zero mean
-        alpha, c = ridge_coefficients(Phi @ Phi.T, Y, lam, True)
+        alpha, _ = ridge_coefficients(Phi @ Phi.T, Y, lam, True)
         np.testing.assert_allclose(alpha.sum(axis=0), 0.0, atol=1e-12)
 
 
@@ -186,7 +196,7 @@ def test_fixed_kernel_figure(tmp_path, monkeypatch):
     from pcheck.plots import multivariate_fixed_kernel_figure
 
     # the registered protocol shrunk to one seed and T = 1, 2 (the figure code, not the numbers)
-    monkeypatch.setattr(shenouda, "REGISTERED", dict(seeds=(0,), Ts=(1, 2), lams=(0.1,)))
+    monkeypatch.setattr(shenouda, "REGISTERED", {"seeds": (0,), "Ts": (1, 2), "lams": (0.1,)})
     fig = multivariate_fixed_kernel_figure(tmp_path)
     assert fig.path.is_file() and fig.path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert fig.path.name == "fixed_kernel.png" and "arXiv 2410.21696" in fig.caption

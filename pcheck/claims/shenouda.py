@@ -27,7 +27,8 @@ from ..function_space import fit_function_space
 from ..ledger import Evidence, claim, property_check
 from ..measure import atoms
 from ..network import Stack
-from ..neuron_kernel import balanced_objective, certified_fit, kernel_ridge_stack, kernel_transfer
+from ..neuron_kernel import balanced_objective as balanced_objective_nd
+from ..neuron_kernel import certified_fit, kernel_ridge_stack, kernel_transfer
 from ..rescaling import balanced_norm_sq
 from ..testing import RTOL_CERTIFIED
 
@@ -292,7 +293,7 @@ def kernel_identity(problem) -> float:
     fit = certified_fit(X, Y, lam, variant)
     krr = kernel_ridge_stack(fit.stack, X, Y, lam, variant)
     floor = RTOL_CERTIFIED * max(fit.upper, 1.0)
-    G = balanced_objective(krr, X, Y, lam, variant)
+    G = balanced_objective_nd(krr, X, Y, lam, variant)
     if G > fit.upper + floor:
         raise AssertionError(f"kernel ridge eq.-(4) value {G!r} exceeds the network's {fit.upper!r}")
     bound = np.sqrt(max(fit.upper - fit.lower, 0.0) + floor) + np.sqrt(max(G - fit.lower, 0.0) + floor)
@@ -335,7 +336,7 @@ def task_family(seed: int, T: int, kind: str = "diverse", N: int = 6, d_in: int 
     return X, Y[:, :T + 1]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def transfer_rows(seeds: tuple, Ts: tuple, lams: tuple, variant: str = "7", kind: str = "diverse") -> tuple:
     """``(lam, seed, KernelTransfer)`` for every combination (the single-task fit shared over T)."""
     rows = []
@@ -348,16 +349,16 @@ def transfer_rows(seeds: tuple, Ts: tuple, lams: tuple, variant: str = "7", kind
 
 
 #: The protocol registered in the note before measuring: 5 seeds, T = 1..32, two lam.
-REGISTERED = dict(seeds=(0, 1, 2, 3, 4), Ts=(1, 2, 4, 8, 16, 32), lams=(0.1, 0.01))
+REGISTERED = {"seeds": (0, 1, 2, 3, 4), "Ts": (1, 2, 4, 8, 16, 32), "lams": (0.1, 0.01)}
 
 
 def transfer_protocol(ctx) -> dict:
     """Ledger sizes by profile (``ci`` = ``dev``: the tests run under both; ``thorough``: the
     registered seeds, T up to 16). T = 32 (~5 s per fit pair) is left to
     :func:`print_transfer_table`, which runs :data:`REGISTERED`."""
-    return dict(seeds=tuple(ctx.seed + i for i in range(ctx.pick(dev=1, thorough=5, nojit=1))),
-                Ts=ctx.pick(dev=(1, 4, 16), thorough=(1, 2, 4, 8, 16), nojit=(1, 16)),
-                lams=ctx.pick(dev=(0.1, 0.01), nojit=(0.1,)))
+    return {"seeds": tuple(ctx.seed + i for i in range(ctx.pick(dev=1, thorough=5, nojit=1))),
+            "Ts": ctx.pick(dev=(1, 4, 16), thorough=(1, 2, 4, 8, 16), nojit=(1, 16)),
+            "lams": ctx.pick(dev=(0.1, 0.01), nojit=(0.1,))}
 
 
 def medians(rows, lam, field: str, min_T: int = 1):
