@@ -6,14 +6,8 @@ import pytest
 
 from pcheck import fit_function_space, fit_patterns, function_space_bounds
 from pcheck.function_space import network_objective
+from pcheck.testing import RTOL_CERTIFIED_ND
 
-#: Bar for the pattern program's certified gap: Clarabel solves it to 1e-9 and the gaps
-#: measured 1e-9 to 2e-7 (tests/test_patterns.py); 1e-6 flags a broken certificate only.
-GAP_PATTERNS = 1e-6
-#: Bar for the bounds-nd interval: up to 50 exchange rounds bring it to 1e-10..1.4e-8 on
-#: N = 5..8 (benchmarks/bench_bounds_nd.py, Clarabel masters at 1e-10); 1e-6 flags a broken
-#: exchange or certificate, not solver noise.
-GAP_BOUNDS = 1e-6
 #: Two certified float64 values compared: ~1e-15 rounding each, 1e-12 leaves room.
 RTOL_ROUNDING = 1e-12
 
@@ -37,7 +31,7 @@ def test_scalar_output_uses_the_enumerated_pattern_program(variant):
     f = fit_function_space(X, Y, 0.1, variant)
     _check_interval(f, X, Y, 0.1, variant)
     assert f.method == "patterns-exact"
-    assert f.gap < GAP_PATTERNS
+    assert f.gap < RTOL_CERTIFIED_ND
     assert f.lower_bound == fit_patterns(X, Y, 0.1, variant).lower
 
 
@@ -61,7 +55,7 @@ def test_vector_output_uses_the_certified_interval(variant):
     f = fit_function_space(X, Y, 0.1, variant)
     _check_interval(f, X, Y, 0.1, variant)
     assert f.method == "bounds-nd"
-    assert f.gap < GAP_BOUNDS
+    assert f.gap < RTOL_CERTIFIED_ND
     b = function_space_bounds(X, Y, 0.1, variant=variant, rounds=50, gap_tol=1e-9)
     assert (f.objective, f.lower_bound) == (b.upper, b.lower)
     few = fit_function_space(X, Y, 0.1, variant, max_iter=1)  # max_iter caps the rounds
