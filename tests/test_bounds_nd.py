@@ -183,3 +183,32 @@ def test_more_rounds_never_widen_the_interval(variant):
 def test_bad_input_raises(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         function_space_bounds(*args, **kwargs)
+
+
+def test_a_failing_later_master_keeps_the_best_bounds_so_far(monkeypatch):
+    """A conic failure after the first round stops the exchange with the certified bounds of
+    the rounds before it (they stay valid); a failure of the first master is raised."""
+    import cvxpy as cp
+
+    from pcheck import bounds_nd
+
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
+    one_round = function_space_bounds(X, Y, 0.1, rounds=0)
+    real, calls = bounds_nd.master, []
+
+    def failing_after(first):
+        def master(*args, **kwargs):
+            calls.append(1)
+            if len(calls) > first:
+                raise cp.error.SolverError("injected")
+            return real(*args, **kwargs)
+        return master
+
+    monkeypatch.setattr(bounds_nd, "master", failing_after(1))
+    kept = function_space_bounds(X, Y, 0.1, rounds=5)
+    assert (kept.upper, kept.lower) == (one_round.upper, one_round.lower)
+    calls.clear()
+    monkeypatch.setattr(bounds_nd, "master", failing_after(0))
+    with pytest.raises(cp.error.SolverError):
+        function_space_bounds(X, Y, 0.1, rounds=5)
