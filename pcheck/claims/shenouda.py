@@ -27,9 +27,7 @@ from ..function_space import fit_function_space
 from ..ledger import Evidence, claim, property_check
 from ..measure import atoms
 from ..network import Stack
-from ..neuron_kernel import balanced_objective as balanced_objective_nd
-from ..neuron_kernel import certified_fit, kernel_ridge_stack, kernel_transfer
-from ..rescaling import balanced_norm_sq
+from ..neuron_kernel import balanced_objective, certified_fit, kernel_ridge_stack, kernel_transfer
 from ..testing import RTOL_CERTIFIED
 
 SOURCE = "Nakhleh, Shenouda & Nowak, arXiv 2410.21696 (NeurIPS 2024)"
@@ -63,15 +61,6 @@ def atom_network(s, p, M, constant, c) -> Stack:
     ``b = -s_k p_k``, ``w = M_k``; the constant as one ``v = 0, b = 1`` neuron)."""
     V = np.append(s, 0.0)[:, None]
     return Stack(V, np.append(-s * p, 1.0), np.column_stack([M.T, constant]), c)
-
-
-def balanced_objective(stack: Stack, X, Y, lam: float, variant: str) -> float:
-    """HTW eq. (4) at the best rescaling of ``stack``: ``L + lam (2 sum_k ||w_k|| ||(v_k, b_k)||
-    + ||c||^2)`` for "7"; ``L + 2 lam sum_k ||w_k|| |v_k|`` for "8" (biases free)."""
-    loss = float(np.sum((stack(X) - Y) ** 2))
-    if variant == "7":
-        return loss + lam * balanced_norm_sq(stack)
-    return loss + 2 * lam * float(np.sum(np.linalg.norm(stack.W, axis=0) * np.abs(stack.V[:, 0])))
 
 
 def fit_atoms(fit):
@@ -293,7 +282,7 @@ def kernel_identity(problem) -> float:
     fit = certified_fit(X, Y, lam, variant)
     krr = kernel_ridge_stack(fit.stack, X, Y, lam, variant)
     floor = RTOL_CERTIFIED * max(fit.upper, 1.0)
-    G = balanced_objective_nd(krr, X, Y, lam, variant)
+    G = balanced_objective(krr, X, Y, lam, variant)
     if G > fit.upper + floor:
         raise AssertionError(f"kernel ridge eq.-(4) value {G!r} exceeds the network's {fit.upper!r}")
     bound = np.sqrt(max(fit.upper - fit.lower, 0.0) + floor) + np.sqrt(max(G - fit.lower, 0.0) + floor)
