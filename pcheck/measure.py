@@ -102,11 +102,16 @@ def kinks(stack: Stack) -> Kinks:
     """Kinks of a ``d_in = 1`` stack: ``xi_k = -b_k / v_k`` with jump ``|v_k| w_k`` (both
     ramp directions add ``+|v_k| w_k`` to the slope), merged within ``MERGE_RTOL``.
     A merged kink whose jump cancels to below ``MERGE_RTOL`` times the sum of its parts'
-    norms is dropped: it is not a kink of the function."""
+    norms is dropped: it is not a kink of the function. A kink beyond the float64 range
+    (``|b_k / v_k| > 1.8e308``) raises ValueError."""
     _require_1d(stack)
     v = stack.V[:, 0]
     live = v != 0
-    xi = -stack.b[live] / v[live]
+    with np.errstate(over="ignore"):
+        xi = -stack.b[live] / v[live]
+    if not np.all(np.isfinite(xi)):
+        raise ValueError("stack has kinks -b_k/v_k beyond the float64 range; rescale the input so that they are "
+                         "representable")
     mass = (stack.W[:, live] * np.abs(v[live])[None, :]).T
     order = np.argsort(xi, kind="stable")
     xi, mass = np.ascontiguousarray(xi[order]), np.ascontiguousarray(mass[order])

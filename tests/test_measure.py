@@ -1,6 +1,7 @@
 """Radon-domain atoms, 1D kinks and the distributional second derivative (MATH.md)."""
 
 import numpy as np
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -77,6 +78,12 @@ def test_kinks_rebuild_the_function(s):
     rebuilt = s(np.array([[x0]]))[0] + slope0 * (X - x0) + np.maximum(X - k.x[None, :], 0.0) @ k.jump
     scale = output_scale(s, X) + output_scale(s, np.array([[x0 - 1.0]])) * (1 + np.abs(X - x0))
     assert_close_scaled(rebuilt, s(X), scale, rtol=1e-10, what="h rebuilt from its kinks")
+
+
+def test_kinks_beyond_the_float_range_are_an_error():
+    # -b/v = -1e10 / 1e-320 overflows: the kink is not representable, so it is not dropped silently
+    with pytest.raises(ValueError, match="float64 range"):
+        pcheck.kinks(pcheck.Stack([[1e-320], [1.0]], [1e10, 0.0], [[1.0, 1.0]], [0.0]))
 
 
 def test_coincident_and_cancelling_kinks():
