@@ -343,11 +343,15 @@ REGISTERED = {"seeds": (0, 1, 2, 3, 4), "Ts": (1, 2, 4, 8, 16, 32), "lams": (0.1
 
 def transfer_protocol(ctx) -> dict:
     """Ledger sizes by profile (``ci`` = ``dev``: the tests run under both; ``thorough``: the
-    registered seeds, T up to 16). T = 32 (~5 s per fit pair) is left to
-    :func:`print_transfer_table`, which runs :data:`REGISTERED`."""
-    return {"seeds": tuple(ctx.seed + i for i in range(ctx.pick(dev=1, thorough=5, nojit=1))),
+    registered seeds and both ``lam``, T up to 16). T = 32 (~5 s per fit pair) is left to
+    :func:`print_transfer_table`, which runs :data:`REGISTERED`. ``dev`` takes medians over 3
+    seeds at ``lam = 0.1`` only. Reason: one seed is not the registered median (on seeds 0..7
+    alone, r_16 ranges 0.01..0.14 and the certified bars at lam = 0.01 0.002..0.18, so single
+    seeds gave "holds" on 4 of 8 and "open" on the rest), and at lam = 0.01 three seeds still
+    leave bars up to 0.11 at 10 exchange rounds."""
+    return {"seeds": tuple(ctx.seed + i for i in range(ctx.pick(dev=3, thorough=5, nojit=1))),
             "Ts": ctx.pick(dev=(1, 4, 16), thorough=(1, 2, 4, 8, 16), nojit=(1, 16)),
-            "lams": ctx.pick(dev=(0.1, 0.01), nojit=(0.1,))}
+            "lams": ctx.pick(dev=(0.1,), thorough=(0.1, 0.01), nojit=(0.1,))}
 
 
 def medians(rows, lam, field: str, min_T: int = 1):
