@@ -358,9 +358,15 @@ def dual_value(alpha: np.ndarray, Y: np.ndarray, lam: float, variant: str) -> fl
 
 
 def certified_lower_bound(x, Y, lam, variant, alpha, allowed=None) -> tuple[float, float]:
-    """A feasible dual point from ``alpha`` and its value: for "8" project onto
-    ``sum alpha = 0``; then scale by ``t in [0, 1/worst]`` maximizing the concave
-    quadratic ``D(t alpha)``. Returns ``(lower_bound, worst_ratio)``."""
+    """The value of :func:`feasible_dual_point`: ``(lower_bound, worst_ratio)``."""
+    point, worst = feasible_dual_point(x, Y, lam, variant, alpha, allowed)
+    return dual_value(point, Y, lam, variant), worst
+
+
+def feasible_dual_point(x, Y, lam, variant, alpha, allowed=None) -> tuple[np.ndarray, float]:
+    """A feasible dual point from ``alpha``: for "8" project onto ``sum alpha = 0``; then
+    scale by ``t in [0, 1/worst]`` maximizing the concave quadratic ``D(t alpha)``. Returns
+    ``(t alpha, worst_ratio)`` (``t = 0`` when no finite scale exists)."""
     if variant == "8":
         alpha = alpha - alpha.mean(axis=0)
     worst = violations(x, alpha, lam, variant, allowed).worst
@@ -368,9 +374,7 @@ def certified_lower_bound(x, Y, lam, variant, alpha, allowed=None) -> tuple[floa
     quad = dual_value(alpha, Y, lam, variant) - lin  # D(t alpha) = t lin + t^2 quad, quad <= 0
     t_max = 1.0 / worst if worst > 0 else np.inf
     t = t_max if quad == 0 else min(t_max, max(0.0, lin / (-2.0 * quad)))
-    if not np.isfinite(t):
-        return 0.0, worst
-    return t * lin + t * t * quad, worst
+    return (t if np.isfinite(t) else 0.0) * alpha, worst
 
 
 # ----------------------------------------------------------------------------- primal

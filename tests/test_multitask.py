@@ -62,6 +62,7 @@ from hypothesis import given, settings  # noqa: E402
 
 from pcheck.claims import htw_multitask as claims  # noqa: E402
 from pcheck.claims import shenouda  # noqa: E402
+from pcheck.testing import RTOL_CERTIFIED  # noqa: E402
 
 
 @settings(max_examples=5)
@@ -124,9 +125,36 @@ def test_exceptional_set_both_sides(pcheck_context):
 
 
 def test_multitask_fits_are_connect_the_dots(pcheck_context):
-    for check in (shenouda.check_multitask_ctd, shenouda.check_multitask_ctd_penalized):
-        ev = check(pcheck_context)
-        assert ev.verdict == "holds", ev.counterexample
+    ev = shenouda.check_multitask_ctd(pcheck_context)
+    assert ev.verdict == "holds", ev.counterexample
+
+
+def test_penalized_bias_multitask_optimum_is_not_connect_the_dots(pcheck_context):
+    """proofs_notes/shenouda-univariate.md: variant "7", T = 2, lam = 1e-4. The certified optimum
+    has kinks inside the data gap (0.218, 0.547); the certified lower bound over every
+    connect-the-dots function (the restricted solve, its dual point also feasible for
+    cancelling pairs) lies above the optimum by 1.5e-5 relative, 1e5 times the gaps."""
+    ev = shenouda.check_multitask_ctd_penalized(pcheck_context)
+    assert ev.verdict == "refuted", ev.details
+    d = ev.details
+    assert d["optimum"] - d["optimum_lower_bound"] <= RTOL_CERTIFIED * d["optimum"]
+    assert d["ctd_lower_bound"] > d["optimum"] * (1 + 1e-6)
+    x = shenouda.CTD7_X[:, 0]
+    inside = [k for k in d["kinks"] if x.min() < k < x.max() and np.min(np.abs(x - k)) > 1e-3]
+    assert inside, d["kinks"]  # the optimum bends between data points
+
+
+def test_connect_the_dots_atoms_keep_functions_linear_between_data():
+    """Every allowed atom has its kink at a data point or outside [x_1, x_N] (or is the v = 0 neuron)."""
+    from pcheck.function_space import unit
+
+    xs = np.array([-1.0, -0.25, 0.5, 2.0])
+    for a, b in shenouda.connect_the_dots_atoms(xs):
+        for phi in np.linspace(a, b, 7):
+            v, bias = unit(phi)
+            if abs(v) > 1e-12:
+                p = -bias / v
+                assert np.min(np.abs(xs - p)) < 1e-9 or p <= xs[0] + 1e-9 or p >= xs[-1] - 1e-9
 
 
 def test_penalized_bias_moves_kinks_off_the_data():

@@ -256,14 +256,19 @@ def _seeds(ctx):
 ESCALATED_RESTARTS = 12
 
 
-def representation_defects(ctx) -> list:
-    """Per seed: ``(seed, defect at period P, defect at period 2P)`` of the jointly trained H
-    with the lowest objective found (the wider search is run when the default one's H is
-    not P-periodic)."""
+#: The task family whose best representation found has period 2P, not P (proofs_notes/
+#: htw-appendix-b.md): the "period P" entry always includes it, whatever ``--seed``.
+PERIOD_2P_SEED = 2
+
+
+def representation_defects(ctx, seeds=None) -> list:
+    """Per seed (default :func:`_seeds`): ``(seed, defect at period P, defect at period 2P)``
+    of the jointly trained H with the lowest objective found (the wider search is run when
+    the default one's H is not P-periodic)."""
     from ..appendix_b import periodicity_defect
 
     out = []
-    for seed in _seeds(ctx):
+    for seed in _seeds(ctx) if seeds is None else seeds:
         tasks, fit = appendix_b_run(seed, alone=False)
         span = tasks.periods * tasks.period
         if periodicity_defect(fit.network, tasks.period, 0.0, span) > PERIODIC_DEFECT_MAX:
@@ -292,7 +297,7 @@ def check_appendix_b_periodic(ctx):
        statement="In the Appendix B setting the learned representation H = h_2 o h_1 has the tasks' period P itself "
                  "(rather than a multiple, with h_3 doing the last fold).")
 def check_appendix_b_period_is_task_period(ctx):
-    defects = representation_defects(ctx)
+    defects = representation_defects(ctx, sorted({PERIOD_2P_SEED, *_seeds(ctx)}))
     worst = max(dp for _, dp, _ in defects)
     bad = [d for d in defects if d[1] > PERIODIC_DEFECT_MAX]
     return Evidence("holds" if not bad else "refuted", len(defects), worst,

@@ -23,9 +23,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .. import strategies as pst
-from ..function_space import fit_function_space
+from ..function_space import dual_value, feasible_dual_point, fit_function_space, kink_angle
 from ..ledger import Evidence, claim, property_check
-from ..measure import atoms
+from ..measure import atoms, kinks
 from ..network import Stack
 from ..neuron_kernel import balanced_objective, certified_fit, kernel_ridge_stack, kernel_transfer
 from ..testing import RTOL_CERTIFIED
@@ -249,12 +249,80 @@ def check_multitask_ctd(ctx):
     return _ctd_evidence(ctd_table(ctx, "8"))
 
 
+#: The certified counterexample (proofs_notes/shenouda-univariate.md): the T = 2 draw of
+#: ``ctd_table`` at ``pcheck verify --seed 3`` (``Context(seed=3).rng(52)``, third draw),
+#: variant "7", lam = 1e-4. Its optimum has two kinks at 0.37348, 0.37350, inside the data gap
+#: (0.218, 0.547); every function that is connect-the-dots on [x_1, x_N] costs 1.5e-5 more.
+CTD7_X = np.array([-0.7777917692048861, -0.754904712539954, -0.5150235624601534, 0.21796354162644294,
+                   0.5466668352745216, 0.592420595170662, 0.7385951575084746, 0.8695491975820011])[:, None]
+CTD7_Y = np.array([[0.06680297895829256, 1.9766466557432276], [-0.3008364504136691, -0.18444220577194104],
+                   [0.5088702335828819, 0.32777853777807814], [-1.0000254763130145, 1.4988073224752192],
+                   [-0.49394696616569195, -0.6183762430572124], [-0.3059943863689014, -1.0747066432236767],
+                   [1.4017134211859277, -1.281560997897094], [-2.039997922285202, -0.7379056312910593]])
+CTD7_LAM = 1e-4
+
+
+def connect_the_dots_atoms(xs) -> np.ndarray:
+    """Closed angle intervals (``fit_function_space(allowed=...)``) of the atoms a function
+    that is connect-the-dots on ``[x_1, x_N]`` may use: kinks at the data points (both
+    orientations, degenerate intervals) and whole arcs whose kinks lie outside ``[x_1, x_N]``
+    (affine on the data hull; the arc through ``pi/2`` holds the ``v = 0`` neuron)."""
+    ends = np.sort(np.concatenate([kink_angle(1, xs), kink_angle(-1, xs), [-np.pi / 2, 1.5 * np.pi]]))
+    out = [[e, e] for e in ends[1:-1]]
+    for a, b in zip(ends[:-1], ends[1:]):
+        mid = 0.5 * (a + b)
+        if np.cos(mid) == 0.0 or not xs[0] <= -np.tan(mid) <= xs[-1]:
+            out.append([a, b])
+    return np.array(out)
+
+
+def affine_pair_ratio(alpha, x) -> float:
+    """``max_{p in [x_1, x_N]} ||sum_i alpha_i (x_i - p)|| / sqrt(1 + p^2)``: the dual constraint
+    (variant "7") of a cancelling pair ``m relu(x - p) - m relu(p - x) = m (x - p)`` at an interior
+    ``p``, which costs ``4 ||m|| sqrt(1 + p^2)`` and keeps a function connect-the-dots; its bound is
+    ``4 lam``. Exact: the ratio's square is a quotient of quadratics in ``p``, maximal at an end
+    or at a root of ``B p^2 + (A - C) p - B``."""
+    a, b = alpha.T @ x, alpha.sum(axis=0)
+    A, B, C = float(b @ b), float(a @ b), float(a @ a)
+    roots = np.roots([B, A - C, -B]) if B != 0.0 else np.zeros(0)
+    ps = [x.min(), x.max()] + [r.real for r in roots if r.imag == 0.0 and x.min() <= r.real <= x.max()]
+    return max(np.sqrt(max(C - 2 * p * B + p * p * A, 0.0) / (1 + p * p)) for p in ps)
+
+
+def connect_the_dots_bound(X, Y, lam):
+    """``(optimum fit, certified lower bound of eq. (4) over connect-the-dots functions)``,
+    variant "7": the restricted solve over :func:`connect_the_dots_atoms`; its dual point also
+    satisfies the cancelling-pair constraint (checked, :func:`affine_pair_ratio`), so the bound
+    covers every representation of such a function."""
+    allowed = connect_the_dots_atoms(np.unique(X[:, 0]))
+    full = fit_function_space(X, Y, lam, "7")
+    ctd = fit_function_space(X, Y, lam, "7", allowed=allowed)
+    point, _ = feasible_dual_point(X[:, 0], Y, lam, "7", 2.0 * (Y - ctd.stack(X)), allowed=allowed)
+    if affine_pair_ratio(point, X[:, 0]) > 4.0 * lam:
+        raise AssertionError("the connect-the-dots dual point violates the cancelling-pair constraint")
+    return full, dual_value(point, Y, lam, "7")
+
+
 @claim("shenouda.multitask_ctd_penalized_bias", source=f"{BF}; extension of {SOURCE}", note="shenouda-univariate.md",
-       variants=("7",),
-       statement="With penalized biases (eq. 7) the same holds for T >= 2 random tasks: the certified solution is the "
-                 "connect-the-dots interpolant of its values.")
+       variants=("7",), expected="refuted",
+       statement="With penalized biases (eq. 7) the same holds for T >= 2 random tasks: the optimum is the "
+                 "connect-the-dots interpolant of its values (checked: every connect-the-dots function is certified "
+                 "above the certified optimum on a T = 2 instance).")
 def check_multitask_ctd_penalized(ctx):
-    return _ctd_evidence(ctd_table(ctx, "7"))
+    full, ctd_lower = connect_the_dots_bound(CTD7_X, CTD7_Y, CTD7_LAM)
+    excess = (ctd_lower - full.objective) / full.objective
+    details = dict(optimum=full.objective, optimum_lower_bound=full.lower_bound, ctd_lower_bound=ctd_lower,
+                   kinks=kinks(full.stack).x.tolist(), ctd_defect=ctd_defect(full, CTD7_X),
+                   random_draws=ctd_table(ctx, "7"))
+    if excess <= 0:
+        return Evidence("open", 1, float(excess), "relative excess of the connect-the-dots bound over the optimum",
+                        details=details)
+    return Evidence("refuted", 1, float(excess),
+                    "relative excess of the certified connect-the-dots lower bound over the certified optimum",
+                    counterexample=f"x = {CTD7_X[:, 0].tolist()}, Y = {CTD7_Y.tolist()}, lam = {CTD7_LAM}, variant '7': "
+                                   f"optimum {full.objective!r} (kinks {kinks(full.stack).x.round(5).tolist()}) < "
+                                   f"{ctd_lower!r} <= every connect-the-dots function",
+                    details=details)
 
 
 # ----------------------------------------------------------------------------- multivariate (section 4)
