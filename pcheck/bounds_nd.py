@@ -68,7 +68,7 @@ from scipy import linalg, optimize
 
 from ._validate import as_count, as_dataset, as_scalar
 from .costs import check_variant
-from .function_space import dual_value, network_objective
+from .function_space import best_scaling, dual_value, network_objective
 from .network import Stack
 
 #: A data hyperplane whose value at an enumeration ray is within this fraction of
@@ -337,12 +337,8 @@ def balanced_stack(U, mu, c) -> Stack:
 
 
 def certified_lower(Y, lam, alpha, worst, variant="7") -> float:
-    """``max_{0 <= t <= 1/worst} D(t alpha)``: ``D(t alpha) = t lin + t^2 quad``, concave."""
-    lin = float(np.sum(alpha * Y))
-    quad = dual_value(alpha, Y, lam, variant) - lin
-    t_max = 1.0 / worst if worst > 0 else np.inf
-    t = t_max if quad == 0 else min(t_max, max(0.0, lin / (-2.0 * quad)))
-    return 0.0 if not np.isfinite(t) else t * lin + t * t * quad
+    """``max_{0 <= t <= 1/worst} D(t alpha)`` (:func:`pcheck.function_space.best_scaling`)."""
+    return dual_value(best_scaling(alpha, Y, lam, variant, worst) * alpha, Y, lam, variant)
 
 
 def certify(X, Y, lam, variant, F, pieces=None):

@@ -370,11 +370,18 @@ def feasible_dual_point(x, Y, lam, variant, alpha, allowed=None) -> tuple[np.nda
     if variant == "8":
         alpha = alpha - alpha.mean(axis=0)
     worst = violations(x, alpha, lam, variant, allowed).worst
+    return best_scaling(alpha, Y, lam, variant, worst) * alpha, worst
+
+
+def best_scaling(alpha, Y, lam, variant, worst) -> float:
+    """``argmax_{0 <= t <= 1/worst} D(t alpha)`` (``D(t alpha) = t lin + t^2 quad``, concave);
+    ``worst`` is the largest ratio of the dual constraint at ``alpha``, so ``t alpha`` is
+    feasible. 0 when no finite scale exists."""
     lin = float(np.sum(alpha * Y))
-    quad = dual_value(alpha, Y, lam, variant) - lin  # D(t alpha) = t lin + t^2 quad, quad <= 0
+    quad = dual_value(alpha, Y, lam, variant) - lin  # quad <= 0
     t_max = 1.0 / worst if worst > 0 else np.inf
     t = t_max if quad == 0 else min(t_max, max(0.0, lin / (-2.0 * quad)))
-    return (t if np.isfinite(t) else 0.0) * alpha, worst
+    return t if np.isfinite(t) else 0.0
 
 
 # ----------------------------------------------------------------------------- primal
