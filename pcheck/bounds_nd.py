@@ -336,6 +336,36 @@ def balanced_stack(U, mu, c) -> Stack:
     return Stack(U[:, :-1] * tau[:, None], U[:, -1] * tau, (mu / tau[:, None]).T, c)
 
 
+#: A master mass counts in the LP reduction's support above this fraction of the largest.
+#: Reason: HiGHS returns basic solutions whose zero entries are exact or ~1e-12 relative.
+LP_SUPPORT_RTOL = 1e-12
+
+
+def sparse_stack(X, Y, lam, stack: Stack, variant: str = "7") -> Stack:
+    """A network with at most ``N d_out`` neurons (plus ``c``) for (nearly) the same eq. (4)
+    value as the balanced ``stack`` of the master (:func:`balanced_stack`). With each mass
+    written ``mu_k = s_k g_k`` (``||g_k|| = 1``), the data values ``F - 1 c^T = sum_k s_k psi_k
+    g_k^T`` and the penalty ``2 sum_k s_k`` are linear in ``s >= 0``; a basic optimal solution
+    of ``min sum s`` under those ``N d_out`` equalities (HiGHS) keeps ``F`` and does not raise
+    the penalty, and has at most ``N d_out`` nonzeros. The master is re-solved on that support
+    (masses and ``c`` free again); the caller compares eq. (4) of the result."""
+    Xt = lifted(X)
+    U = np.column_stack([stack.V, stack.b])
+    tau = np.linalg.norm(U if variant == "7" else stack.V, axis=1)
+    U = U / tau[:, None]
+    mu = (stack.W * tau[None, :]).T
+    s = np.linalg.norm(mu, axis=1)
+    psi = np.maximum(Xt @ U.T, 0.0)
+    A = np.einsum("ik,kd->idk", psi, mu / s[:, None]).reshape(-1, s.shape[0])
+    res = optimize.linprog(np.ones_like(s), A_eq=A, b_eq=(stack(X) - stack.c[None, :]).ravel(),
+                           bounds=[(0.0, None)] * s.shape[0], method="highs")
+    if res.status != 0:
+        return stack
+    support = res.x > LP_SUPPORT_RTOL * res.x.max()
+    mu_support, c = master(Xt, Y, lam, U[support], variant)
+    return balanced_stack(U[support], mu_support, c)
+
+
 def certified_lower(Y, lam, alpha, worst, variant="7") -> float:
     """``max_{0 <= t <= 1/worst} D(t alpha)`` (:func:`pcheck.function_space.best_scaling`)."""
     return dual_value(best_scaling(alpha, Y, lam, variant, worst) * alpha, Y, lam, variant)
