@@ -348,7 +348,10 @@ def sparse_stack(X, Y, lam, stack: Stack, variant: str = "7") -> Stack:
     g_k^T`` and the penalty ``2 sum_k s_k`` are linear in ``s >= 0``; a basic optimal solution
     of ``min sum s`` under those ``N d_out`` equalities (HiGHS) keeps ``F`` and does not raise
     the penalty, and has at most ``N d_out`` nonzeros. The master is re-solved on that support
-    (masses and ``c`` free again); the caller compares eq. (4) of the result."""
+    (masses and ``c`` free again); the caller compares eq. (4) of the result. A network
+    without neurons is returned as it is."""
+    if stack.n == 0:
+        return stack
     Xt = lifted(X)
     U = np.column_stack([stack.V, stack.b])
     tau = np.linalg.norm(U if variant == "7" else stack.V, axis=1)

@@ -123,3 +123,12 @@ def test_sparse_stack_has_at_most_N_d_out_neurons_and_the_same_value(variant):
     # near-optimal: measured 1e-11..3e-9 relative above the master, i.e. within a few of its
     # certified gaps (1e-10..1e-8); ten gaps flags a broken reduction, not solver noise
     assert value - b.upper <= 10 * (b.upper - b.lower) + RTOL_ROUNDING * b.upper
+
+
+@pytest.mark.parametrize("variant", ["7", "8"])
+def test_zero_targets_give_the_zero_network(variant):
+    """Y = 0: the optimum 0 is attained by the network without neurons (the sparse
+    reduction must pass it through)."""
+    X, _ = _data(8, 5, 2, 2)
+    f = fit_function_space(X, np.zeros((5, 2)), 0.1, variant)
+    assert f.objective == 0.0 and f.stack.n == 0 and f.gap == 0.0
