@@ -291,11 +291,16 @@ def representation_defects(ctx, seeds=None) -> list:
        statement="Trained with weight decay on 7 tasks of a common period P (d_in = 1, three stacks, d_1 = d_2 = 1, "
                  "identity sigma), the learned representation H = h_2 o h_1 is periodic (period P or 2P).")
 def check_appendix_b_periodic(ctx):
-    defects = representation_defects(ctx)
-    worst = max(min(dp, d2p) for _, dp, d2p in defects)
-    bad = [d for d in defects if min(d[1], d[2]) > PERIODIC_DEFECT_MAX]
-    return Evidence("holds" if not bad else "refuted", len(defects), worst,
-                    f"min over P, 2P of ||H(x+p) - H(x)|| / ||H - mean H|| (periodic below {PERIODIC_DEFECT_MAX})",
+    return periodicity_evidence(representation_defects(ctx), lambda d: min(d[1], d[2]),
+                                "min over P, 2P of ||H(x+p) - H(x)|| / ||H - mean H||")
+
+
+def periodicity_evidence(defects, defect, measure: str) -> Evidence:
+    """"holds" when ``defect(row)`` of every ``(seed, defect P, defect 2P)`` row is at most
+    :data:`PERIODIC_DEFECT_MAX`, else "refuted" with the failing rows."""
+    bad = [d for d in defects if defect(d) > PERIODIC_DEFECT_MAX]
+    return Evidence("holds" if not bad else "refuted", len(defects), max(defect(d) for d in defects),
+                    f"{measure} (periodic below {PERIODIC_DEFECT_MAX})",
                     counterexample=None if not bad else f"(seed, defect P, defect 2P): {bad}",
                     reproduce=f"pcheck plot appendix-b --seed {bad[0][0]}" if bad else None,
                     details={"defects (seed, P, 2P)": defects})
@@ -306,14 +311,8 @@ def check_appendix_b_periodic(ctx):
        statement="In the Appendix B setting the learned representation H = h_2 o h_1 has the tasks' period P itself "
                  "(rather than a multiple, with h_3 doing the last fold).")
 def check_appendix_b_period_is_task_period(ctx):
-    defects = representation_defects(ctx, sorted({PERIOD_2P_SEED, *_seeds(ctx)}))
-    worst = max(dp for _, dp, _ in defects)
-    bad = [d for d in defects if d[1] > PERIODIC_DEFECT_MAX]
-    return Evidence("holds" if not bad else "refuted", len(defects), worst,
-                    f"||H(x+P) - H(x)|| / ||H - mean H|| (periodic below {PERIODIC_DEFECT_MAX})",
-                    counterexample=None if not bad else f"(seed, defect P, defect 2P): {bad}",
-                    reproduce=f"pcheck plot appendix-b --seed {bad[0][0]}" if bad else None,
-                    details={"defects (seed, P, 2P)": defects})
+    return periodicity_evidence(representation_defects(ctx, sorted({PERIOD_2P_SEED, *_seeds(ctx)})),
+                                lambda d: d[1], "||H(x+P) - H(x)|| / ||H - mean H||")
 
 
 @claim("htw.appendix_b.benefit", source=f"{HTW}, Appendix B and section 4", note="htw-appendix-b.md",

@@ -311,8 +311,9 @@ def connect_the_dots_bound(X, Y, lam):
 def check_multitask_ctd_penalized(ctx):
     full, ctd_lower = connect_the_dots_bound(CTD7_X, CTD7_Y, CTD7_LAM)
     excess = (ctd_lower - full.objective) / full.objective
+    bends = kinks(full.stack).x
     details = dict(optimum=full.objective, optimum_lower_bound=full.lower_bound, ctd_lower_bound=ctd_lower,
-                   kinks=kinks(full.stack).x.tolist(), ctd_defect=ctd_defect(full, CTD7_X),
+                   kinks=bends.tolist(), ctd_defect=ctd_defect(full, CTD7_X),
                    random_draws=ctd_table(ctx, "7"))
     if excess <= 0:
         return Evidence("open", 1, float(excess), "relative excess of the connect-the-dots bound over the optimum",
@@ -320,7 +321,7 @@ def check_multitask_ctd_penalized(ctx):
     return Evidence("refuted", 1, float(excess),
                     "relative excess of the certified connect-the-dots lower bound over the certified optimum",
                     counterexample=f"x = {CTD7_X[:, 0].tolist()}, Y = {CTD7_Y.tolist()}, lam = {CTD7_LAM}, variant '7': "
-                                   f"optimum {full.objective!r} (kinks {kinks(full.stack).x.round(5).tolist()}) < "
+                                   f"optimum {full.objective!r} (kinks {bends.round(5).tolist()}) < "
                                    f"{ctd_lower!r} <= every connect-the-dots function",
                     details=details)
 
