@@ -1,6 +1,6 @@
 """Exact P_7 of a 1D stack with n = 1000 neurons and d_out = 8 (issue 3: under 1 s).
 
-Prints the time of ``pcheck.penalty`` (absorbed-split LP fast path, else Clarabel on the
+Prints the time of ``pcheck.problems.penalty`` (absorbed-split LP fast path, else Clarabel on the
 scaled conic form), of the conic form forced, and of the same program written plainly in
 cvxpy (``penalty_cvxpy``, Clarabel backend), with the ratios and the certificates.
 Run: ``python benchmarks/bench_penalty.py``.
@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from pcheck import Stack, penalty
-from pcheck.penalty import _solve_conic, absorbed_split, hyperplane_program, penalty_cvxpy
+from pcheck.problems.penalty import _solve_conic, absorbed_split, hyperplane_program, penalty_cvxpy
 
 N, D_OUT, REPEATS = 1000, 8, 3
 WIDTHS, D_OUTS = (100, 1000), (1, 8, 64, 256)
@@ -32,7 +32,7 @@ WIDTHS, D_OUTS = (100, 1000), (1, 8, 64, 256)
 SLOW_S = 2.0
 #: largest PSD cone the former formulation (one cone of size d_out + d_in + 1) is run with
 BEFORE_PSD_LIMIT = 68
-MODULE = importlib.import_module("pcheck.penalty")  # ``pcheck.penalty`` is the function
+MODULE = importlib.import_module("pcheck.problems.penalty")  # ``pcheck.problems.penalty`` is the function
 
 
 def best_time(fn, repeats=REPEATS):
@@ -84,7 +84,7 @@ def main():
     t_conic, conic = best_time(lambda: _solve_conic(prog, "7"), repeats=1)
     t_cvxpy, reference = best_time(lambda: penalty_cvxpy(prog, "7"), repeats=1)
     print(f"n = {N}, d_out = {D_OUT}, kinks = {len(prog.r)}")
-    print(f"pcheck.penalty      : {t_fast:8.3f} s  P_7 in [{result.lower!r}, {result.upper!r}], gap {result.gap:.1e}")
+    print(f"pcheck.problems.penalty      : {t_fast:8.3f} s  P_7 in [{result.lower!r}, {result.upper!r}], gap {result.gap:.1e}")
     print(f"conic form forced   : {t_conic:8.3f} s  dual bound {conic[-1]!r}")
     print(f"cvxpy, naive        : {t_cvxpy:8.3f} s  value {reference!r}")
     print(f"ratio cvxpy / penalty    : {t_cvxpy / t_fast:8.1f}")

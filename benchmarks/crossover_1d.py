@@ -1,5 +1,5 @@
 """Dense kernel vs sorted evaluation of 1D stacks on a grid of (n, B), and the choice
-``Stack.__call__`` makes (``pcheck.evaluate1d.prefers_sorted``). Best of several runs
+``Stack.__call__`` makes (``pcheck.core.evaluate1d.prefers_sorted``). Best of several runs
 in this process; ``python benchmarks/crossover_1d.py`` prints the table alone."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 import pcheck
-from pcheck.evaluate1d import evaluate_1d, prefers_sorted
+from pcheck.core.evaluate1d import evaluate_1d, prefers_sorted
 
 from scaling import best_time  # benchmarks/scaling.py: warm-up call, then best of `repeats`
 

@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from pcheck import fit_function_space, fit_network
-from pcheck.width import width_lower_bound
+from pcheck.problems.width import width_lower_bound
 
 
 def main():

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 import pcheck
-from pcheck.evaluate1d import evaluate_1d
+from pcheck.core.evaluate1d import evaluate_1d
 
 REPEATS = 3
 
@@ -61,7 +61,7 @@ def routines(d_out: int):
                                     [100, 1_000, 10_000, 100_000]),
         "evaluate_1d (B = n)": (lambda n: (lambda s=stack(n), xx=np.linspace(-3, 3, n): evaluate_1d(s, xx)),
                                 [1_000, 10_000, 100_000, 1_000_000]),
-        "penalty P_7 (1D)": (lambda n: (lambda s=stack(n): pcheck.penalty(s, "7")), [10, 100, 1_000]),
+        "penalty P_7 (1D)": (lambda n: (lambda s=stack(n): pcheck.problems.penalty(s, "7")), [10, 100, 1_000]),
         "fit_function_space (N)": (lambda N: (lambda data=dataset(N, d_out): pcheck.fit_function_space(*data, 0.1, "7")),
                                    [5, 50, 500]),
     }

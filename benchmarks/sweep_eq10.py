@@ -1,4 +1,4 @@
-"""HTW eq. (10) beyond the ledger's d_out = 1: the width sweep of ``pcheck.width.width_sweep``
+"""HTW eq. (10) beyond the ledger's d_out = 1: the width sweep of ``pcheck.problems.width.width_sweep``
 for variants "7" and "8", ``d_out = 1, 2, 3``, ``N = 4``, ``lam = 0.1``, seeds 0..2, widths
 N + 1, 4N, 16N, 64N (2 random-angle starts each, never from f*). Prints per instance the atom
 count and certified gap of f*, and per width the relative (4) excess over the certified bound
@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 
 from pcheck import fit_function_space
-from pcheck.network import Stack
-from pcheck.width import w1inf_distance, width_sweep
+from pcheck.core.network import Stack
+from pcheck.problems.width import w1inf_distance, width_sweep
 
 N, LAM = 4, 0.1
 

@@ -15,7 +15,7 @@ Register one with::
 Third-party packages register their modules through the ``pcheck.claims`` entry point
 group; :func:`load_claims` imports the built-in claims and every such module. With only
 an id (``@pcheck.claim("mypaper.lemma2")``) the same decorator marks a pytest test as
-checking that ledger entry (the ``pcheck_claim`` marker, see :mod:`pcheck.plugin`).
+checking that ledger entry (the ``pcheck_claim`` marker, see :mod:`pcheck.harness.plugin`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import fnmatch
 import math
 import time
 from dataclasses import dataclass, field
-from importlib import import_module
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable
@@ -149,25 +148,19 @@ def claim(id: str, *, statement: str | None = None, source: str | None = None, n
     return register
 
 
-BUILTIN_MODULES = (
-    "pcheck.claims.htw_rescaling",
-    "pcheck.claims.htw_penalty",
-    "pcheck.claims.htw_multitask",
-    "pcheck.claims.shenouda",
-    "pcheck.claims.lee_ndirango",
-    "pcheck.claims.htw_width",
-    "pcheck.claims.htw_cor3_3",
-)
+#: Entry-point group through which packages register claim modules; pcheck's own papers
+#: (``pcheck.papers.*``) register through it too (setup.cfg), so this module never names them.
+ENTRY_POINT_GROUP = "pcheck.claims"
 
 
 def load_claims(errors: dict | None = None) -> dict[str, Claim]:
-    """Import the built-in claim modules and those of the ``pcheck.claims`` entry points.
+    """Import every module of the ``pcheck.claims`` entry points (pcheck's papers and any
+    third-party package's).
 
     A module that fails to import raises, or, when ``errors`` is a dict, is recorded there
     as ``{module: "ExcType: message"}`` and skipped.
     """
-    loaders = [(name, lambda name=name: import_module(name)) for name in BUILTIN_MODULES]
-    loaders += [(ep.value, ep.load) for ep in entry_points(group="pcheck.claims")]
+    loaders = [(ep.value, ep.load) for ep in entry_points(group=ENTRY_POINT_GROUP)]
     for name, load in loaders:
         try:
             load()

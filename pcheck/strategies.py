@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from .network import Network, Stack
+from pcheck.core.network import Network, Stack
 
 __all__ = ["floats", "scales", "stacks", "networks", "datasets", "ALL_EDGES"]
 

@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from .ledger import VERDICTS, Claim, Context, Evidence, Outcome
+from pcheck.ledger import VERDICTS, Claim, Context, Evidence, Outcome
 
 
 class Undecided(Exception):
@@ -178,16 +178,16 @@ def footnote7_grid(ctx: Context) -> list[dict]:
                  "both equal ||v|| ||w|| / g(-b/||v||).",
        measure="relative error", grid=footnote7_grid, variants=("7",))
 def footnote7_instance(instance: dict) -> float:
-    """The footnote-7 identity (see :func:`pcheck.claims.htw_rescaling.footnote7_identity`) at one grid point."""
-    from .claims.htw_rescaling import footnote7_identity
-    from .network import Stack
+    """The footnote-7 identity (see :func:`pcheck.papers.htw.rescaling.footnote7_identity`) at one grid point."""
+    from pcheck.papers.htw.rescaling import footnote7_identity
+    from pcheck.core.network import Stack
 
     v = instance["v_norm"] * unit(instance["d_in"])
     w = instance["w_norm"] * unit(instance["d_out"], -1.0)
     return footnote7_identity(Stack(v[None, :], [instance["b"]], w[:, None], np.zeros(instance["d_out"])))
 
 
-#: Restricted solves the branch and bound of :func:`pcheck.width.width_lower_bound` may spend
+#: Restricted solves the branch and bound of :func:`pcheck.problems.width.width_lower_bound` may spend
 #: per instance: the ledger's minimal counterexample needs ~520, the dev grid's ~290.
 THM3_2_MAX_NODES = 3000
 
@@ -214,10 +214,10 @@ def thm3_2_grid(ctx: Context) -> list[dict]:
        measure="relative margin of the best width-(N+1) network over the certified bound", grid=thm3_2_grid,
        expected="refuted", variants=("7", "8"))
 def thm3_2_instance(instance: dict) -> float:
-    """:func:`pcheck.width.width_sufficiency` at width ``N + 1`` (2 restarts on top of the pruned
+    """:func:`pcheck.problems.width.width_sufficiency` at width ``N + 1`` (2 restarts on top of the pruned
     function-space starts): "reached" gives the margin, "refuted" (certified) raises
     ``AssertionError``, "not reached" is :class:`Undecided`."""
-    from .width import width_sufficiency
+    from pcheck.problems.width import width_sufficiency
 
     rng = np.random.default_rng([instance["seed"], instance["N"], instance["d_out"]])
     X = np.sort(rng.uniform(-2, 2, instance["N"]))[:, None]

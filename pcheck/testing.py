@@ -22,7 +22,7 @@ RTOL_REORDER = 1e-12
 RTOL_CERTIFIED = 1e-9
 
 #: Certified gap bar in ``d_in > 1`` (``fit_function_space`` on the pattern program or the
-#: interval of :mod:`pcheck.bounds_nd`): the conic solves run at 1e-9..1e-10 and the measured
+#: interval of :mod:`pcheck.problems.bounds_nd`): the conic solves run at 1e-9..1e-10 and the measured
 #: gaps are 1e-10 to 2e-7 (benchmarks/bench_bounds_nd.py, tests/test_patterns.py); 1e-6 flags
 #: a broken certificate or exchange, not solver noise.
 RTOL_CERTIFIED_ND = 1e-6

@@ -5,9 +5,9 @@ import pytest
 from scipy.optimize import approx_fprime
 
 from pcheck import Network, Stack
-from pcheck.appendix_b import (held_out_error, objective_and_gradient, pack, periodic_tasks, periodicity_defect,
+from pcheck.papers.htw.periodic_tasks import (held_out_error, objective_and_gradient, pack, periodic_tasks, periodicity_defect,
                                representation, train, triangle_wave, unpack)
-from pcheck.claims import htw_multitask as claims
+from pcheck.papers.htw import sec4 as claims
 
 
 def triangle_network(period, periods, g_weights):
@@ -98,6 +98,6 @@ def test_representation_is_periodic_but_not_always_with_the_task_period(pcheck_c
     assert claims.check_appendix_b_periodic(pcheck_context).verdict == "holds"
     # finding: on seed 2 the network learns H of period 2P and h_3 folds it (see htw-appendix-b.md)
     tasks, fit = claims.appendix_b_run(2, alone=False)
-    from pcheck.appendix_b import periodicity_defect
+    from pcheck.papers.htw.periodic_tasks import periodicity_defect
     assert periodicity_defect(fit.network, 1.0, 0.0, 3.0) > 1.0
     assert periodicity_defect(fit.network, 2.0, 0.0, 3.0) <= claims.PERIODIC_DEFECT_MAX

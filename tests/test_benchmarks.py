@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import pcheck
-from pcheck.claims.htw_rescaling import output_scale
+from pcheck.papers.htw.rescaling import output_scale
 from pcheck.testing import assert_close_scaled
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks"))

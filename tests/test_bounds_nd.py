@@ -1,4 +1,4 @@
-"""Tests of pcheck.bounds_nd: the certified interval for eq. (4) ("7" and "8") with d_in > 1, d_out > 1."""
+"""Tests of pcheck.problems.bounds_nd: the certified interval for eq. (4) ("7" and "8") with d_in > 1, d_out > 1."""
 
 import math
 
@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from pcheck import strategies as pst
 
 from pcheck import fit_function_space, function_space_bounds
-from pcheck.bounds_nd import cell_patterns, constraint_sup, dual_pieces, lifted
-from pcheck.function_space import network_objective
+from pcheck.problems.bounds_nd import cell_patterns, constraint_sup, dual_pieces, lifted
+from pcheck.problems.function_space import network_objective
 
 #: Relative slack for comparing two certified values computed in float64 (eq.-4 sums of
 #: ~20 terms and the dual's quadratic form): ~1e-15 rounding each, 1e-12 leaves room.
@@ -190,7 +190,7 @@ def test_a_failing_later_master_keeps_the_best_bounds_so_far(monkeypatch):
     the rounds before it (they stay valid); a failure of the first master is raised."""
     import cvxpy as cp
 
-    from pcheck import bounds_nd
+    from pcheck.problems import bounds_nd
 
     rng = np.random.default_rng(5)
     X, Y = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))

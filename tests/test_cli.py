@@ -8,9 +8,9 @@ import pytest
 
 import pcheck
 from pcheck import ledger
-from pcheck.cli import build_parser, main
+from pcheck.harness.cli import build_parser, main
 from pcheck.ledger import REGISTRY, Evidence, instance_check
-from pcheck.report import notes_index
+from pcheck.harness.report import notes_index
 from pcheck.sweep import SWEEPS
 
 
@@ -134,18 +134,21 @@ def test_plot_is_a_subcommand():
 
 
 def test_a_claims_module_that_fails_to_import_is_a_differing_verdict(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(ledger, "BUILTIN_MODULES", ledger.BUILTIN_MODULES + ("pcheck.claims.zz_missing",))
+    dist = tmp_path / "zzbroken-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: zzbroken\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[pcheck.claims]\nzzbroken = zz_missing_claims\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
     assert verify(tmp_path, "--claims", "zz.cli.holds") == 1
     out = capsys.readouterr().out
-    assert "load:pcheck.claims.zz_missing: check raised ModuleNotFoundError: No module named 'pcheck.claims.zz_missing'" \
-        in out
+    assert "load:zz_missing_claims: check raised ModuleNotFoundError: No module named 'zz_missing_claims'" in out
     assert "zz.cli.holds" in out
     with pytest.raises(ModuleNotFoundError):
         ledger.load_claims()
 
 
 def test_notes_index_writes_and_checks(tmp_path, monkeypatch):
-    monkeypatch.setattr("pcheck.cli.notes_dir", lambda: tmp_path)
+    monkeypatch.setattr("pcheck.harness.cli.notes_dir", lambda: tmp_path)
     assert main(["notes-index", "--check"]) == 1  # no index yet
     assert main(["notes-index"]) == 0
     assert (tmp_path / "README.md").read_text() == notes_index(ledger.load_claims().values(), SWEEPS.values())

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 
 import pcheck
-from pcheck.claims import htw_rescaling as claims
+from pcheck.papers.htw import rescaling as claims
 
 
 def test_costs_by_hand():

@@ -1,12 +1,12 @@
-"""HTW eq. (4) for two stacks h_2 o sigma o h_1 (pcheck.deep) and the Corollary 3.3 evidence."""
+"""HTW eq. (4) for two stacks h_2 o sigma o h_1 (pcheck.problems.deep) and the Corollary 3.3 evidence."""
 
 import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
 
-from pcheck.appendix_b import pack
-from pcheck.claims import htw_cor3_3
-from pcheck.deep import (bottleneck_representation, initial_network, numerical_rank, objective_and_gradient, train,
+from pcheck.papers.htw.periodic_tasks import pack
+from pcheck.papers.htw import cor3_3 as htw_cor3_3
+from pcheck.problems.deep import (bottleneck_representation, initial_network, numerical_rank, objective_and_gradient, train,
                          unpack)
 from pcheck.ledger import load_claims
 

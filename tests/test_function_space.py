@@ -1,5 +1,5 @@
-"""Tests of pcheck.function_space: the certified 1D solver of HTW eq. (5) in the exact
-eq.-(4) convention (module docstring of pcheck.function_space)."""
+"""Tests of pcheck.problems.function_space: the certified 1D solver of HTW eq. (5) in the exact
+eq.-(4) convention (module docstring of pcheck.problems.function_space)."""
 
 import numpy as np
 import pytest
@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pcheck import fit_function_space
-from pcheck.function_space import grid_cvxpy, kink_grid, network_objective
-from pcheck.network import Stack
-from pcheck.rescaling import l2_norm_sq
+from pcheck.problems.function_space import grid_cvxpy, kink_grid, network_objective
+from pcheck.core.network import Stack
+from pcheck.core.rescaling import l2_norm_sq
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
 
 #: cvxpy + Clarabel at its default settings solves to ~1e-8 relative; the oracle
@@ -120,10 +120,10 @@ def test_bad_input(bad, match):
 @pytest.mark.parametrize("variant", ["7", "8"])
 def test_restricted_to_allowed_angles_matches_a_grid_inside_them(variant):
     """``allowed`` restricts the atoms to closed angle intervals (the relaxation behind
-    pcheck.width.width_lower_bound): the certified bound stays below a cvxpy group lasso on a
+    pcheck.problems.width.width_lower_bound): the certified bound stays below a cvxpy group lasso on a
     fine angle grid inside the same intervals, the solution's atoms lie in them, and the
     restricted optimum is not below the unrestricted one."""
-    from pcheck.width import activation_arcs
+    from pcheck.problems.width import activation_arcs
 
     rng = np.random.default_rng(3)
     X = np.sort(rng.uniform(-2, 2, 4))[:, None]

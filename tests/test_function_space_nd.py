@@ -1,11 +1,11 @@
 """Tests of fit_function_space's d_in > 1 dispatch (pattern program for d_out = 1, the
-certified interval of pcheck.bounds_nd for d_out > 1), never a single unqualified number."""
+certified interval of pcheck.problems.bounds_nd for d_out > 1), never a single unqualified number."""
 
 import numpy as np
 import pytest
 
 from pcheck import fit_function_space, fit_patterns, function_space_bounds
-from pcheck.function_space import SPARSE_SLACK, network_objective
+from pcheck.problems.function_space import SPARSE_SLACK, network_objective
 from pcheck.testing import RTOL_CERTIFIED_ND
 
 #: Two certified float64 values compared: ~1e-15 rounding each, 1e-12 leaves room.
@@ -41,7 +41,7 @@ def test_scalar_output_beyond_enumeration_samples_patterns(variant, monkeypatch)
     the certificate are still enumerated: the interval holds the enumerated optimum."""
     X, Y = _data(2, 6, 2, 1)
     exact = fit_function_space(X, Y, 0.1, variant)
-    monkeypatch.setattr("pcheck.patterns.MAX_ENUMERATED", 0)
+    monkeypatch.setattr("pcheck.problems.patterns.MAX_ENUMERATED", 0)
     f = fit_function_space(X, Y, 0.1, variant)
     _check_interval(f, X, Y, 0.1, variant)
     assert f.method == "patterns-sampled"
@@ -73,8 +73,8 @@ def test_too_many_cells_give_an_upper_bound_only(d_out, variant, monkeypatch):
     value, hence above the certified lower bound of the unrestricted run."""
     X, Y = _data(4, 5, 2, d_out)
     certified = fit_function_space(X, Y, 0.1, variant)
-    monkeypatch.setattr("pcheck.bounds_nd.MAX_DUAL_WORK", 0)
-    monkeypatch.setattr("pcheck.patterns.MAX_DUAL_WORK", 0)
+    monkeypatch.setattr("pcheck.problems.bounds_nd.MAX_DUAL_WORK", 0)
+    monkeypatch.setattr("pcheck.problems.patterns.MAX_DUAL_WORK", 0)
     f = fit_function_space(X, Y, 0.1, variant)
     _check_interval(f, X, Y, 0.1, variant)
     assert f.method.endswith("(upper only)") and f.lower_bound == 0.0 and f.gap == 1.0
@@ -109,10 +109,10 @@ def test_bad_input_in_several_dimensions(kwargs, match):
 
 @pytest.mark.parametrize("variant", ["7", "8"])
 def test_sparse_stack_has_at_most_N_d_out_neurons_and_the_same_value(variant):
-    """The LP reduction of pcheck.bounds_nd.sparse_stack: a basic solution of N d_out
+    """The LP reduction of pcheck.problems.bounds_nd.sparse_stack: a basic solution of N d_out
     equalities has at most N d_out nonzeros; re-solved on them, eq. (4) stays within the
     certified interval's scale (the master on a subset of atoms can only be >= the optimum)."""
-    from pcheck.bounds_nd import sparse_stack
+    from pcheck.problems.bounds_nd import sparse_stack
 
     X, Y = _data(7, 7, 2, 3)
     b = function_space_bounds(X, Y, 0.1, variant=variant, rounds=50, gap_tol=1e-9)

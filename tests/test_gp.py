@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from pcheck.claims import htw_multitask as claims
-from pcheck.gp import arccos_expectation, fit_gp, nngp_kernel
+from pcheck.papers.htw import sec4 as claims
+from pcheck.problems.gp import arccos_expectation, fit_gp, nngp_kernel
 
 
 @given(claims.gp_problems())

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numba import njit
 
-from pcheck import kernels
+from pcheck.core import kernels
 from pcheck import strategies as pst
-from pcheck.claims.htw_rescaling import output_scale
+from pcheck.papers.htw.rescaling import output_scale
 from pcheck.testing import assert_close_scaled
 
 JIT = os.environ.get("NUMBA_DISABLE_JIT", "0") in ("", "0")

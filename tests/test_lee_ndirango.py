@@ -4,8 +4,8 @@ the heat map, and the ledger claims lee_ndirango.* (proofs_notes/lee-ndirango-*.
 import numpy as np
 import pytest
 
-from pcheck import lee_ndirango as ln
-from pcheck.claims import lee_ndirango as claims
+from pcheck.papers.lee_ndirango import teacher_student as ln
+from pcheck.papers import lee_ndirango as claims
 from pcheck.ledger import Context, claim
 from pcheck.testing import RTOL_REORDER
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pcheck import Stack
-from pcheck.multitask import benefit, benefit_curve, kink_alignment, kink_tasks, stack_kink_sets
+from pcheck.papers.htw.multitask import benefit, benefit_curve, kink_alignment, kink_tasks, stack_kink_sets
 
 
 def test_task_family_structure():
@@ -60,8 +60,8 @@ def test_unknown_model_is_rejected():
 
 from hypothesis import given, settings  # noqa: E402
 
-from pcheck.claims import htw_multitask as claims  # noqa: E402
-from pcheck.claims import shenouda  # noqa: E402
+from pcheck.papers.htw import sec4 as claims  # noqa: E402
+from pcheck.papers import shenouda  # noqa: E402
 from pcheck.testing import RTOL_CERTIFIED  # noqa: E402
 
 
@@ -146,7 +146,7 @@ def test_penalized_bias_multitask_optimum_is_not_connect_the_dots(pcheck_context
 
 def test_connect_the_dots_atoms_keep_functions_linear_between_data():
     """Every allowed atom has its kink at a data point or outside [x_1, x_N] (or is the v = 0 neuron)."""
-    from pcheck.function_space import unit
+    from pcheck.problems.function_space import unit
 
     xs = np.array([-1.0, -0.25, 0.5, 2.0])
     for a, b in shenouda.connect_the_dots_atoms(xs):

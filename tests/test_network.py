@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import pcheck
 from pcheck import strategies as pst
-from pcheck.claims.htw_rescaling import output_scale
+from pcheck.papers.htw.rescaling import output_scale
 from pcheck.testing import assert_close_scaled
 
 

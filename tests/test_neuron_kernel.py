@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from pcheck import Stack
 from pcheck import strategies as pst
-from pcheck.claims import shenouda
-from pcheck.neuron_kernel import (
+from pcheck.papers import shenouda
+from pcheck.problems.neuron_kernel import (
     balanced_objective,
     certified_fit,
     kernel_ridge,
@@ -21,7 +21,7 @@ from pcheck.neuron_kernel import (
     ridge_coefficients,
     task_penalties,
 )
-from pcheck.rescaling import rescale
+from pcheck.core.rescaling import rescale
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER
 
 
@@ -193,7 +193,7 @@ def test_bad_inputs_are_rejected():
 
 def test_fixed_kernel_figure(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
-    from pcheck.plots import multivariate_fixed_kernel_figure
+    from pcheck.harness.plots import multivariate_fixed_kernel_figure
 
     # the registered protocol shrunk to one seed and T = 1, 2 (the figure code, not the numbers)
     monkeypatch.setattr(shenouda, "REGISTERED", {"seeds": (0,), "Ts": (1, 2), "lams": (0.1,)})

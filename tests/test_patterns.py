@@ -1,4 +1,4 @@
-"""Tests of pcheck.patterns: the Pilanci-Ergen pattern program for d_in >= 1, d_out = 1."""
+"""Tests of pcheck.problems.patterns: the Pilanci-Ergen pattern program for d_in >= 1, d_out = 1."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pcheck import fit_function_space
-from pcheck.patterns import activation_patterns, fit_patterns
+from pcheck.problems.patterns import activation_patterns, fit_patterns
 
 #: cvxpy + Clarabel at default settings: ~1e-8 relative; 1e-6 leaves a factor 100.
 RTOL_CVXPY = 1e-6
@@ -103,7 +103,7 @@ def test_certificate_meets_the_1d_certified_solver(variant):
 
 def test_too_many_cells_leave_the_trivial_bound(monkeypatch):
     """Over the enumeration limit the lower bound is 0 (eq. 4 is never negative), said so."""
-    monkeypatch.setattr("pcheck.patterns.MAX_DUAL_WORK", 0)
+    monkeypatch.setattr("pcheck.problems.patterns.MAX_DUAL_WORK", 0)
     rng = np.random.default_rng(6)
     p = fit_patterns(rng.uniform(-2, 2, (5, 2)), rng.standard_normal((5, 1)), 0.1)
     assert not p.certified and p.lower == 0.0 and p.gap == 1.0

@@ -1,4 +1,4 @@
-"""Tests of pcheck.penalty (exact P_j with certificates) and of the htw.penalty.* claims."""
+"""Tests of pcheck.problems.penalty (exact P_j with certificates) and of the htw.penalty.* claims."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pcheck import Penalty, Stack, parameter_cost, penalty
-from pcheck.claims import htw_penalty as hp
+from pcheck.papers.htw import penalty as hp
 from pcheck.ledger import PROFILE_EXAMPLES, REGISTRY, Context, load_claims, property_check
-from pcheck.penalty import (_solve_conic, absorbed_split, hyperplane_program, lens_support, output_basis, penalty_cvxpy,
+from pcheck.problems.penalty import (_solve_conic, absorbed_split, hyperplane_program, lens_support, output_basis, penalty_cvxpy,
                             representation)
 from pcheck.testing import RTOL_CERTIFIED, assert_close_scaled
 
@@ -24,7 +24,7 @@ from pcheck.testing import RTOL_CERTIFIED, assert_close_scaled
 ORACLE_RTOL = 1e-7
 
 #: The representation computes the stack's function up to the kink merging of
-#: pcheck.measure (positions within MERGE_RTOL = 1e-12 relative) and the SVD of the affine
+#: pcheck.core.measure (positions within MERGE_RTOL = 1e-12 relative) and the SVD of the affine
 #: part (a few eps times its condition): 1e-10 of the condition scale leaves a factor 100.
 REPRESENTATION_RTOL = 1e-10
 

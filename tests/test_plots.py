@@ -4,9 +4,9 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from pcheck import cli  # noqa: E402
-from pcheck.appendix_b import APPENDIX_B_DEFAULTS, joint_vs_separate, periodic_tasks  # noqa: E402
-from pcheck.plots import appendix_b_figures, benefit_figure  # noqa: E402
+from pcheck.harness import cli  # noqa: E402
+from pcheck.papers.htw.periodic_tasks import APPENDIX_B_DEFAULTS, joint_vs_separate, periodic_tasks  # noqa: E402
+from pcheck.harness.plots import appendix_b_figures, benefit_figure  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -61,7 +61,7 @@ def test_cli_plot_appendix_b(tmp_path, monkeypatch, capsys):
 
 
 def test_multitask_benefit_figure(tmp_path):
-    from pcheck.plots import multitask_benefit_figure
+    from pcheck.harness.plots import multitask_benefit_figure
 
     fig = multitask_benefit_figure(tmp_path, relatedness=(0.0, 1.0), seeds=1)
     assert_figure(fig, panels=1)

@@ -50,7 +50,7 @@ def test_rejects_unknown_profile(pytester):
 def test_kernels_are_compiled_before_the_first_test(pytester):
     pytester.makepyfile("""
         from numba import config
-        from pcheck import kernels
+        from pcheck.core import kernels
 
         def test_compiled():
             # numba dispatchers list their compiled signatures once warm_up ran at session start

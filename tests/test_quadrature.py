@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import special
 
-from pcheck.quadrature import piecewise_gauss_legendre
+from pcheck.core.quadrature import piecewise_gauss_legendre
 
 
 def test_gaussian_moments_over_twelve_sigma():

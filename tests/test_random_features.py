@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from pcheck.claims import htw_multitask as claims
-from pcheck.random_features import fit_random_features, ridge_lower_bound, ridge_objective
+from pcheck.papers.htw import sec4 as claims
+from pcheck.problems.random_features import fit_random_features, ridge_lower_bound, ridge_objective
 
 
 @given(claims.random_feature_problems())

@@ -11,7 +11,7 @@ import pytest
 
 from pcheck.ledger import Claim, Evidence, Outcome, load_claims, notes_dir
 from pcheck.sweep import SWEEPS
-from pcheck.report import NOTES_WITHOUT_ENTRY, SCHEMA_VERSION, json_safe, markdown, notes_index, linked_test_files, write_report
+from pcheck.harness.report import NOTES_WITHOUT_ENTRY, SCHEMA_VERSION, json_safe, markdown, notes_index, linked_test_files, write_report
 
 #: The documented schema (pcheck/report.py docstring): key -> allowed JSON types.
 TOP = {"schema_version": int, "tool": str, "pcheck_version": str, "command": str, "profile": str,

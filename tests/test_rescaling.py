@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given
 
 import pcheck
-from pcheck.claims import htw_rescaling as claims
+from pcheck.papers.htw import rescaling as claims
 from pcheck.testing import RTOL_REORDER
 
 

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from pcheck.cli import main
-from pcheck.function_space import GAP_TOL
+from pcheck.harness.cli import main
+from pcheck.problems.function_space import GAP_TOL
 from pcheck.ledger import Context
 from pcheck.sweep import (SWEEPS, THM3_2_MAX_NODES, Sweep, Undecided, evaluate_instance, footnote7_grid, map_instances,
                           sweep_outcome)

@@ -1,4 +1,4 @@
-"""Tests of pcheck.width: the width-n problem (HTW eq. 4) and the Theorem 3.2 verdict."""
+"""Tests of pcheck.problems.width: the width-n problem (HTW eq. 4) and the Theorem 3.2 verdict."""
 
 import numpy as np
 import pytest
@@ -6,11 +6,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pcheck import fit_function_space, fit_network, width_sufficiency
-from pcheck.function_space import network_objective
+from pcheck.problems.function_space import network_objective
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
-from pcheck.claims.htw_width import MINIMAL_LAM, MINIMAL_NODES, MINIMAL_SEED, MINIMAL_X, MINIMAL_Y
-from pcheck.network import Stack
-from pcheck.width import activation_arcs, network_gradient, w1inf_distance, width_lower_bound, width_sweep
+from pcheck.papers.htw.thm3_2 import MINIMAL_LAM, MINIMAL_NODES, MINIMAL_SEED, MINIMAL_X, MINIMAL_Y
+from pcheck.core.network import Stack
+from pcheck.problems.width import activation_arcs, network_gradient, w1inf_distance, width_lower_bound, width_sweep
 
 
 def instance(seed, N, d):

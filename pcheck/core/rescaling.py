@@ -1,0 +1,80 @@
+"""Rescaling symmetry of ReLU stacks and the balanced-norm identity (HTW section 2).
+
+For ``alpha_k > 0``, ``(v_k, b_k, w_k) -> (alpha_k v_k, alpha_k b_k, w_k / alpha_k)``
+leaves ``h`` unchanged because relu is positively homogeneous. Over all such
+rescalings
+
+.. math:: \\min_\\alpha \\|\\theta_\\alpha\\|^2
+          = 2\\sum_k \\|w_k\\|\\,\\|(v_k, b_k)\\| + \\|c\\|^2 \\; (+\\|A\\|_F^2),
+
+by AM-GM, ``alpha^2 a + b / alpha^2 >= 2 sqrt(ab)``, reached at
+``alpha_k^2 = ||w_k|| / ||(v_k, b_k)||`` ("balanced": ``||w_k|| = ||(v_k, b_k)||``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pcheck.core.validate import as_array
+from pcheck.core.network import Stack
+
+
+def l2_norm_sq(stack: Stack) -> float:
+    """``||theta||^2``: the sum of all squared parameters (HTW eq. 4), ``A`` included."""
+    total = sum(float(np.sum(a * a)) for a in (stack.V, stack.b, stack.W, stack.c))
+    if stack.A is not None:
+        total += float(np.sum(stack.A * stack.A))
+    return total
+
+
+def rescale(stack: Stack, alpha) -> Stack:
+    """The stack with neuron k rescaled by ``alpha_k > 0`` (scalar or ``(n,)``); same function."""
+    alpha = np.asarray(alpha)
+    if alpha.ndim == 0:
+        alpha = np.full(stack.n, as_array(alpha.reshape(1), "alpha", ndim=1)[0])
+    else:
+        alpha = as_array(alpha, "alpha", ndim=1, shape=(stack.n,))
+    if np.any(alpha <= 0):
+        raise ValueError("alpha must be > 0 (the rescaling symmetry needs positive factors)")
+    return stack.replace(V=stack.V * alpha[:, None], b=stack.b * alpha, W=stack.W / alpha[None, :])
+
+
+def balancing_factors(stack: Stack) -> np.ndarray:
+    """``alpha_k = sqrt(||w_k|| / ||(v_k, b_k)||)``, or 1 for a neuron with a zero side
+    (its cost ``||w_k|| ||(v_k,b_k)||`` is 0 already and no positive alpha reaches it)."""
+    w = np.linalg.norm(stack.W, axis=0)
+    vb = np.sqrt(np.sum(stack.V**2, axis=1) + stack.b**2)
+    alpha = np.ones(stack.n)
+    live = (w > 0) & (vb > 0)
+    alpha[live] = np.sqrt(w[live] / vb[live])
+    return alpha
+
+
+def balance(stack: Stack) -> Stack:
+    """The rescaling of ``stack`` with ``||w_k|| = ||(v_k, b_k)||`` for every neuron whose
+    two sides are non-zero; it minimizes ``||theta||^2`` among rescalings (module docstring).
+
+    A neuron with ``w_k = 0`` or ``(v_k, b_k) = 0`` computes zero; its cost can only be
+    approached, so it is set to zero entirely (the function is unchanged).
+    """
+    scaled = rescale(stack, balancing_factors(stack))
+    w = np.linalg.norm(stack.W, axis=0)
+    vb = np.sqrt(np.sum(stack.V**2, axis=1) + stack.b**2)
+    dead = (w == 0) | (vb == 0)
+    if not np.any(dead):
+        return scaled
+    V, b, W = scaled.V.copy(), scaled.b.copy(), scaled.W.copy()
+    V[dead], b[dead], W[:, dead] = 0.0, 0.0, 0.0
+    return stack.replace(V=V, b=b, W=W)
+
+
+def balanced_norm_sq(stack: Stack) -> float:
+    """``2 sum_k ||w_k|| ||(v_k, b_k)|| + ||c||^2 (+ ||A||_F^2)``: the minimum of
+    ``||theta||^2`` over rescalings (module docstring)."""
+    w = np.linalg.norm(stack.W, axis=0)
+    vb = np.sqrt(np.sum(stack.V**2, axis=1) + stack.b**2)
+    total = 2.0 * float(np.sum(w * vb)) + float(np.sum(stack.c**2))
+    if stack.A is not None:
+        total += float(np.sum(stack.A**2))
+    return total
+

@@ -1,0 +1,274 @@
+"""Figures for the multi-task checks (matplotlib, extra ``[plot]``; imported lazily).
+
+Every function writes PNG files and returns a list of :class:`Figure` records (path,
+caption for the report, and the axis labels of each panel so tests can check content
+without pixels). ``plot_main(argv)`` is the ``pcheck plot`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pcheck.core.measure import kinks, smoothed_second_derivative
+from pcheck.core.network import Stack
+
+#: Bandwidth of the Gaussian-smoothed h'' drawn in the Appendix B panels, as a fraction
+#: of the plotted input range (HTW do not state theirs; 2% resolves kinks 5% apart).
+SMOOTHING_FRACTION = 0.02
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A written figure: ``path``, ``caption`` and ``(xlabel, ylabel)`` per panel."""
+
+    path: Path
+    caption: str
+    labels: tuple
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path, caption: str) -> Figure:
+    labels = tuple((ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes if ax.get_visible() and ax.has_data())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return Figure(path, caption, labels)
+
+
+def stack_panel(ax, stack: Stack, x: np.ndarray, *, output: int = 0, name: str = "h", xlabel: str = "x") -> None:
+    """One Appendix-B panel: the 1D stack ``h`` on ``x`` (green), its distributional second
+    derivative ``h'' = sum_k jump_k delta_{xi_k}`` as dots ``(xi_k, jump_k)`` at the kinks
+    (yellow, :func:`pcheck.kinks`), the Gaussian-smoothed ``h''`` (yellow line,
+    :func:`pcheck.smoothed_second_derivative`) and the outer weights ``w_k`` at the neurons'
+    kinks ``xi_k`` (red, as in HTW's figure), all but ``h`` on a twin axis."""
+    lo, hi = float(x.min()), float(x.max())
+    ax.plot(x, stack(x[:, None])[:, output], color="green", label=name)
+    kk = kinks(stack)
+    inside = (kk.x >= lo) & (kk.x <= hi)
+    twin = ax.twinx()
+    bandwidth = SMOOTHING_FRACTION * max(hi - lo, np.finfo(float).tiny)
+    twin.plot(x, smoothed_second_derivative(stack, x, bandwidth)[:, output] * bandwidth * np.sqrt(2 * np.pi),
+              color="goldenrod", lw=1, label=f"smoothed {name}'' (x bandwidth sqrt(2 pi))")
+    twin.scatter(kk.x[inside], kk.jump[inside, output], color="gold", edgecolor="k", s=18, zorder=3,
+                 label=f"{name}'' atoms")
+    live = stack.V[:, 0] != 0
+    xi = -stack.b[live] / stack.V[live, 0]
+    show = (xi >= lo) & (xi <= hi)
+    twin.scatter(xi[show], stack.W[output, live][show], color="red", s=8, zorder=2, label="outer weights w_k at xi_k")
+    twin.axhline(0.0, color="0.8", lw=0.5)
+    twin.set_ylabel(f"{name}'' (jump of {name}')")
+    twin.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.15, 1.0))
+    for a in (ax, twin):
+        a.set_xlabel(xlabel)
+    ax.set_ylabel(name)
+
+
+def appendix_b_figures(result, tasks, out_dir) -> list:
+    """The Appendix B panels for a :class:`pcheck.papers.htw.periodic_tasks.JointVsSeparate` ``result``
+    on the :class:`pcheck.papers.htw.periodic_tasks.PeriodicTasks` ``tasks``: stack 1, stack 2 with
+    ``H = h_2 o h_1``, and every task's output with its data; plus the data-poor tasks
+    trained jointly vs alone."""
+    from pcheck.papers.htw.periodic_tasks import periodicity_defect, representation
+
+    plt = _pyplot()
+    out_dir = Path(out_dir)
+    net = result.joint.network
+    h1, h2, h3 = net.stacks
+    span = tasks.periods * tasks.period
+    x = np.linspace(-0.05 * span, 1.05 * span, 801)
+    figures = []
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    stack_panel(ax, h1, x, name="h_1")
+    ax.set_title("first stack h_1")
+    figures.append(_save(fig, out_dir / "appendix_b_stack1.png",
+                         "HTW Appendix B, first stack h_1 (green) of the jointly trained 3-stack network "
+                         "(d_1 = d_2 = 1, "
+                         "identity between stacks), its second derivative as atoms at the kinks (yellow dots) and "
+                         f"Gaussian-smoothed (yellow line); training objective {result.joint.objective:.4g}."))
+
+    u = h1(x[:, None])[:, 0]
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(14, 3.5), gridspec_kw=dict(wspace=0.9))
+    stack_panel(ax, h2, np.linspace(u.min(), u.max(), 801), name="h_2", xlabel="h_1(x)")
+    ax.set_title("second stack h_2")
+    ax2.plot(x, representation(net, x[:, None])[:, 0], color="red")
+    for p in range(tasks.periods + 1):
+        ax2.axvline(p * tasks.period, color="0.7", lw=0.5)
+    ax2.set_xlabel("x")
+    ax2.set_ylabel("H(x) = h_2(h_1(x))")
+    defect = periodicity_defect(net, tasks.period, 0.0, span)
+    ax2.set_title(f"representation H, periodicity defect {defect:.3f}")
+    figures.append(_save(fig, out_dir / "appendix_b_stack2.png",
+                         "HTW Appendix B, second stack h_2 on the range of h_1 with its second derivative (left) "
+                         "and the "
+                         f"learned representation H = h_2 o h_1 (right, period {tasks.period:g} marked); periodicity "
+                         f"defect ||H(x+P) - H(x)|| / ||H - mean H|| = {defect:.3f} on [0, {span - tasks.period:g}]."))
+
+    T = tasks.Y.shape[1]
+    fig, axes = plt.subplots(2, (T + 1) // 2, figsize=(3.2 * ((T + 1) // 2), 6), squeeze=False)
+    f = net(x[:, None])
+    for k, ax in enumerate(axes.ravel()):
+        if k >= T:
+            ax.set_visible(False)
+            continue
+        ax.plot(tasks.X_test[:, 0], tasks.Y_test[:, k], color="0.6", ls="--", lw=1, label="truth")
+        ax.plot(x, f[:, k], color="green", label="f_k")
+        obs = tasks.mask[:, k]
+        ax.scatter(tasks.X[obs, 0], tasks.Y[obs, k], color="k", s=10, zorder=3, label="data")
+        kind = "data-poor" if k in tasks.poor else "data-rich"
+        ax.set_title(f"task {k} ({kind})", fontsize=9)
+        ax.set_xlabel("x")
+        ax.set_ylabel(f"f_{k}(x)")
+    fig.tight_layout()
+    figures.append(_save(fig, out_dir / "appendix_b_tasks.png",
+                         "HTW Appendix B, the 7 outputs f_k = (h_3)_k o H of the jointly trained network (green), the "
+                         "training data (black dots) and the periodic truth (dashed); data-poor tasks see data in the "
+                         "first period only."))
+
+    fig, axes = plt.subplots(1, len(tasks.poor), figsize=(5 * len(tasks.poor), 3.5), squeeze=False)
+    for ax, k, alone, ej, ea in zip(axes.ravel(), tasks.poor, result.alone, result.joint_error, result.alone_error):
+        ax.plot(tasks.X_test[:, 0], tasks.Y_test[:, k], color="0.6", ls="--", lw=1, label="truth")
+        ax.plot(x, f[:, k], color="green", label=f"joint (RMS {ej:.3f})")
+        ax.plot(x, alone.network(x[:, None])[:, 0], color="purple", label=f"alone (RMS {ea:.3f})")
+        obs = tasks.mask[:, k]
+        ax.scatter(tasks.X[obs, 0], tasks.Y[obs, k], color="k", s=12, zorder=3, label="data")
+        ax.set_xlabel("x")
+        ax.set_ylabel(f"f_{k}(x)")
+        ax.legend(fontsize=7)
+    figures.append(_save(fig, out_dir / "appendix_b_joint_vs_alone.png",
+                         "HTW Appendix B, data-poor task(s) trained jointly with the 6 other tasks (green) vs alone "
+                         "with the "
+                         "same architecture (purple); held-out RMS errors on [0, "
+                         f"{span:g}]: joint {np.round(result.joint_error, 3).tolist()}, alone "
+                         f"{np.round(result.alone_error, 3).tolist()}."))
+    return figures
+
+
+def benefit_figure(curves, out_dir, *, xlabel: str, name: str, caption: str) -> Figure:
+    """Multi-task benefit curves: ``curves`` maps a model name to ``(x, alone, joint)``
+    arrays (held-out error of the data-poor task fitted alone and jointly); one line per
+    model for the ratio joint / alone (below 1 = multi-task benefit)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    styles = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-.")]
+    for i, (label, (x, alone, joint)) in enumerate(curves.items()):
+        marker, ls = styles[i % len(styles)]
+        ax.plot(x, np.asarray(joint) / np.asarray(alone), marker=marker, ls=ls, label=label)
+    ax.set_title("data-poor task: joint vs alone", fontsize=10)
+    ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test error joint / alone (data-poor task)")
+    ax.legend(fontsize=8)
+    return _save(fig, Path(out_dir) / f"{name}.png", caption)
+
+
+def fixed_kernel_figure(panels, out_dir, *, caption: str, name: str = "fixed_kernel") -> Figure:
+    """Fixed-kernel check (Nakhleh et al. section 4): ``panels`` maps a panel title to
+    ``{label: (T, values)}``; one log-log panel each of the relative error ``r_T = ||P -
+    F_0|| / ||y_0 - F_0||`` of the kernel-ridge prediction against the number of other tasks."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    styles = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-.")]
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for i, (label, (T, values)) in enumerate(curves.items()):
+            marker, ls = styles[i % len(styles)]
+            ax.loglog(T, values, marker=marker, ls=ls, label=label)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("number of other tasks T")
+        ax.set_ylabel("||P - F_0|| / ||y_0 - F_0|| (task 0)")
+        ax.legend(fontsize=8)
+    return _save(fig, Path(out_dir) / f"{name}.png", caption)
+
+
+def multivariate_fixed_kernel_figure(out_dir) -> Figure:
+    """:func:`fixed_kernel_figure` on the registered protocol of proofs_notes/shenouda-multivariate.md
+    (medians over 5 seeds; ~3 min): diverse tasks in both variants, the single-task fit, and
+    the non-diverse contrast (other tasks rank one)."""
+    from pcheck.papers.shenouda import REGISTERED, medians, transfer_rows
+
+    runs = {"kernel of T diverse tasks, eq. 8": ("8", "diverse", "r"),
+            "kernel of T diverse tasks, eq. 7": ("7", "diverse", "r"),
+            "single-task fit of task 0, eq. 8": ("8", "diverse", "r_baseline"),
+            "kernel of T rank-one tasks, eq. 8": ("8", "mixed", "r")}
+    rows = {k: transfer_rows(**REGISTERED, variant=v, kind=kind) for k, (v, kind, _) in runs.items()}
+    panels = {f"lam = {lam:g}": {k: medians(rows[k], lam, runs[k][2]) for k in runs} for lam in REGISTERED["lams"]}
+    last = "; ".join(f"lam {lam:g}: " + ", ".join(f"{k.split(',')[0]} ({runs[k][0]}) {v[1][-1]:.3g}"
+                                                  for k, v in curves.items())
+                     for lam, curves in zip(REGISTERED["lams"], panels.values()))
+    caption = ("Fixed-kernel check of Nakhleh, Shenouda & Nowak (arXiv 2410.21696, section 4): task 0 (N = 6 "
+               "inputs in [-1,1]^2, N(0,1) labels) fitted jointly with T other tasks (certified, outputs F_0) vs "
+               "kernel ridge P with the neuron kernel of the T others alone; error relative to task 0's "
+               "regularization residual, medians over 5 seeds. Diverse tasks: i.i.d. labels; rank-one: the others "
+               f"are y u^T. At T = 32: {last}.")
+    return fixed_kernel_figure(panels, out_dir, caption=caption)
+
+
+FIGURES = ("appendix-b", "multitask-benefit", "fixed-kernel")
+
+
+def add_plot_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``pcheck plot``."""
+    parser.add_argument("figure", choices=FIGURES, help="which figures to draw")
+    parser.add_argument("--out", default="pcheck-figures", metavar="DIR",
+                        help="output directory (default pcheck-figures/)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the task data and the random starts")
+
+
+def plot_command(args) -> int:
+    """``pcheck plot appendix-b``: train the Appendix B network (joint and alone) and draw its
+    panels; ``pcheck plot multitask-benefit``: the benefit curves of the three models;
+    ``pcheck plot fixed-kernel``: the fixed-kernel check of Nakhleh et al. The
+    figures go into ``--out``; each file is printed with its caption."""
+    if args.figure == "appendix-b":
+        from pcheck.papers.htw.periodic_tasks import APPENDIX_B_DEFAULTS, joint_vs_separate, periodic_tasks
+
+        tasks = periodic_tasks(rng=args.seed)
+        result = joint_vs_separate(tasks, seed=args.seed, **APPENDIX_B_DEFAULTS)
+        figures = appendix_b_figures(result, tasks, args.out)
+    elif args.figure == "fixed-kernel":
+        figures = [multivariate_fixed_kernel_figure(args.out)]
+    else:
+        figures = [multitask_benefit_figure(args.out, seed=args.seed)]
+    for fig in figures:
+        print(f"{fig.path}\n  {fig.caption}")
+    return 0
+
+
+def multitask_benefit_figure(out_dir, *, seed: int = 0, relatedness=(0.0, 0.25, 0.5, 0.75, 1.0), seeds: int = 5):
+    """Test error of the data-poor task, joint / alone, against task relatedness, for the
+    function-space solution, random features and the NNGP (``pcheck.papers.htw.sec4``'s
+    benefit family and lam)."""
+    from pcheck.papers.htw.sec4 import BENEFIT_FAMILY, BENEFIT_LAM
+    from pcheck.papers.htw.multitask import MODELS, benefit_curve
+
+    curves = {m.replace("_", " "): benefit_curve(m, BENEFIT_LAM, relatedness=relatedness,
+                                                 seeds=tuple(range(seed, seed + seeds)), **BENEFIT_FAMILY)
+              for m in MODELS}
+    numbers = "; ".join(f"{m}: {np.round(j / a, 3).tolist()}" for m, (_, a, j) in curves.items())
+    caption = (f"Multi-task benefit (HTW section 4): held-out RMS error of a noisy task (label noise "
+               f"{BENEFIT_FAMILY['poor_noise']}, others {BENEFIT_FAMILY['noise']}) fitted jointly with "
+               f"{BENEFIT_FAMILY['tasks'] - 1} tasks sharing its kinks to a degree rho, over fitted alone, mean of "
+               f"{seeds} seeds, lam = {BENEFIT_LAM}. Ratios at rho = {list(relatedness)}: {numbers}.")
+    return benefit_figure(curves, out_dir, xlabel="task relatedness rho (shared kink positions)",
+                          name="multitask_benefit", caption=caption)
+
+
+def plot_main(argv=None) -> int:
+    """Stand-alone entry point of ``pcheck plot`` (same arguments)."""
+    parser = argparse.ArgumentParser(prog="pcheck plot", description="draw the figures of a check")
+    add_plot_arguments(parser)
+    return plot_command(parser.parse_args(argv))
