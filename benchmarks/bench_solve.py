@@ -18,8 +18,8 @@ import warnings
 import numpy as np
 
 from pcheck import fit_function_space
-from pcheck.problems.function_space import grid_cvxpy, kink_grid
 from pcheck.core.kernels import warm_up
+from pcheck.problems.function_space import grid_cvxpy, kink_grid
 
 
 def main():

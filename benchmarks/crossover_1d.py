@@ -5,11 +5,13 @@ in this process; ``python benchmarks/crossover_1d.py`` prints the table alone.""
 from __future__ import annotations
 
 import numpy as np
+from scaling import (
+    best_time,  # benchmarks/scaling.py: warm-up call, then best of `repeats`
+)
 
 import pcheck
-from pcheck.core.evaluate1d import evaluate_1d, prefers_sorted
-
-from scaling import best_time  # benchmarks/scaling.py: warm-up call, then best of `repeats`
+from pcheck.core.evaluate1d import prefers_sorted
+from pcheck.core.network import evaluate_1d
 
 GRID = [(10, 10), (100, 100), (1_000, 1_000), (3_000, 3_000), (10_000, 10_000),
         (100, 100_000), (100_000, 100), (1_000, 100_000), (100_000, 1_000)]

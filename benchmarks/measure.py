@@ -149,7 +149,7 @@ def measure(spec: dict) -> dict:
         x = rng.standard_normal(spec["B"])
         flops = 2.0 * spec["n"] * spec["B"] * (1 + spec["d_out"])  # of the dense evaluation
         if impl == "pcheck":
-            from pcheck.core.evaluate1d import evaluate_1d
+            from pcheck.core.network import evaluate_1d
             f, arg = (lambda xx: evaluate_1d(s, xx)), x
         else:
             subset = min(spec["subset"], spec["B"])

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 import pcheck
-from pcheck.core.evaluate1d import evaluate_1d
+from pcheck.core.network import evaluate_1d
 
 REPEATS = 3
 

@@ -30,7 +30,18 @@ from typing import Callable
 
 import numpy as np
 
-VERDICTS = ("holds", "refuted", "open")
+#: A check's verdicts. "depends": the claim holds under some declared reading or free choice
+#: and fails under another (see :func:`by_choice`); "skipped": the check needs an optional
+#: dependency that is not installed (never a verdict about the theory).
+VERDICTS = ("holds", "refuted", "open", "depends", "skipped")
+
+#: Where an entry's statement comes from: "paper" (the source states it), "reading" (one
+#: formalization of an ambiguous statement; the others are listed in ``free_choices``),
+#: "extension" (our generalization of a source's statement), "convention" (a choice of ours).
+ORIGINS = ("paper", "reading", "extension", "convention")
+
+#: Optional dependencies a check may import, with the extra that installs them.
+EXTRAS = {"matplotlib": "plot", "dask": "sweep", "distributed": "sweep", "torch": "bench"}
 
 #: Hypothesis examples per property for each profile; ``nojit`` is the reduced
 #: profile of the ``NUMBA_DISABLE_JIT=1`` CI pass.
@@ -44,7 +55,9 @@ class Evidence:
     ``residual`` is the worst value of the quantity named by ``measure`` (a relative
     error, a certified gap, a margin); ``counterexample`` is the shrunk failing instance
     as text and ``reproduce`` a one-line command that re-runs it; ``details`` holds
-    JSON-serializable numbers; ``figures`` the paths of files written.
+    JSON-serializable numbers; ``figures`` the paths of files written; ``choices`` the
+    verdict under each declared reading or free choice (rows ``{"choice": {...},
+    "verdict": str, "residual": float, "measure": str}``, see :func:`by_choice`).
     """
 
     verdict: str
@@ -55,6 +68,7 @@ class Evidence:
     reproduce: str | None = None
     details: dict = field(default_factory=dict)
     figures: list = field(default_factory=list)
+    choices: list = field(default_factory=list)
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -63,7 +77,15 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Claim:
-    """One ledger entry; ``note`` is a file name in ``proofs_notes/``."""
+    """One ledger entry.
+
+    ``source`` names where the statement is (paper, section, equation, page); ``quote`` is
+    the source's own words there, verbatim; ``reading`` the formal statement the check
+    tests; ``origin`` one of :data:`ORIGINS`; ``free_choices`` what the source leaves open,
+    each with the values the check tries; ``derived_from`` the ids of the entries this one
+    follows from (a derived entry is evidence for them, not a finding of its own);
+    ``note`` a file name in ``proofs_notes/``.
+    """
 
     id: str
     statement: str
@@ -72,6 +94,11 @@ class Claim:
     note: str
     variants: tuple
     check: Callable
+    quote: str = ""
+    reading: str = ""
+    origin: str = "paper"
+    free_choices: dict = field(default_factory=dict)
+    derived_from: tuple = ()
 
 
 @dataclass
@@ -114,12 +141,15 @@ REGISTRY: dict[str, Claim] = {}
 
 
 def claim(id: str, *, statement: str | None = None, source: str | None = None, note: str | None = None,
-          expected: str | None = None, variants=()):
+          expected: str | None = None, variants=(), quote: str = "", reading: str = "", origin: str = "paper",
+          free_choices: dict | None = None, derived_from=()):
     """Decorator with two uses.
 
     With ``statement``, ``source`` and ``note``: register ``check(ctx) -> Evidence`` as the
     ledger entry ``id`` (``expected`` defaults to "holds"; ``note`` is a file name in
-    ``proofs_notes/``; ``variants`` names the conventions covered, e.g. ``("7", "8")``).
+    ``proofs_notes/``; ``variants`` names the conventions covered, e.g. ``("7", "8")``;
+    ``quote``, ``reading``, ``origin``, ``free_choices``, ``derived_from`` as in
+    :class:`Claim`: an entry of origin "paper" or "reading" needs the source's words).
 
     With only ``id`` (and optionally ``expected``): the pytest marker
     ``pytest.mark.pcheck_claim(id)`` that links a test to the ledger entry; under
@@ -138,11 +168,14 @@ def claim(id: str, *, statement: str | None = None, source: str | None = None, n
     if missing:
         raise TypeError(f"claim {id!r}: registering a check needs statement, source and note; missing {missing}")
     expected = expected or "holds"
+    if origin not in ORIGINS:
+        raise ValueError(f"claim {id!r}: origin must be one of {ORIGINS}, got {origin!r}")
 
     def register(check: Callable) -> Callable:
         if id in REGISTRY and REGISTRY[id].check.__qualname__ != check.__qualname__:
             raise ValueError(f"claim id {id!r} is registered twice")
-        REGISTRY[id] = Claim(id, statement, source, expected, note, tuple(variants), check)
+        REGISTRY[id] = Claim(id, statement, source, expected, note, tuple(variants), check, quote, reading, origin,
+                             dict(free_choices or {}), tuple(derived_from))
         return check
 
     return register
@@ -193,7 +226,8 @@ class Outcome:
 
     @property
     def as_expected(self) -> bool:
-        return self.verdict == self.claim.expected
+        """The verdict is the expected one; a skipped check (missing optional dependency) never differs."""
+        return self.verdict in (self.claim.expected, "skipped")
 
 
 def run_claim(c: Claim, ctx: Context) -> Outcome:
@@ -204,11 +238,60 @@ def run_claim(c: Claim, ctx: Context) -> Outcome:
         evidence = c.check(ctx)
         if not isinstance(evidence, Evidence):
             raise TypeError(f"check of {c.id} returned {type(evidence).__name__}, not Evidence")
+        check_choices(c, evidence)
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            return Outcome(c, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
+        reason = f"needs {exc.name}: pip install 'pcheck[{extra}]'"
+        return Outcome(c, Evidence("skipped", 0, math.nan, reason), time.perf_counter() - start)
     except Exception as exc:  # a broken check is reported, never hidden
         return Outcome(c, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
     if evidence.verdict == "refuted" and not evidence.reproduce:
         evidence.reproduce = reproduce_command(ctx, c.id)
     return Outcome(c, evidence, time.perf_counter() - start)
+
+
+def check_choices(c: Claim, evidence: Evidence) -> None:
+    """Refuse a "refuted" verdict on a source's own claim (origin "paper" or "reading") while
+    a declared reading or free choice makes it hold (issue 13: a claim is refuted only
+    when the counterexample stands under every declared reading and choice)."""
+    if evidence.verdict != "refuted" or c.origin not in ("paper", "reading"):
+        return
+    standing = [row for row in evidence.choices if row["verdict"] != "refuted"]
+    if standing:
+        raise ValueError(f"{c.id} is refuted under some choices but {standing[0]['verdict']} under "
+                         f"{standing[0]['choice']}: its verdict must be 'depends'")
+
+
+def by_choice(rows: list, measure: str, *, counterexample: str | None = None, details: dict | None = None) -> Evidence:
+    """One verdict from the verdicts under each declared reading or free choice.
+
+    ``rows`` are ``(choice, evidence)`` pairs, ``choice`` a dict naming the reading and the
+    values of the free choices. The verdict is "refuted" only when every row refutes,
+    "holds" when every row holds, "open" when no row refutes and some row is open, else
+    "depends"; the rows go to ``Evidence.choices`` (the report prints them as a table) and
+    the residual is the worst row's.
+    """
+    if not rows:
+        raise ValueError("by_choice needs at least one (choice, evidence) row")
+    table = [{"choice": dict(choice), "verdict": ev.verdict, "residual": float(ev.residual), "measure": ev.measure}
+             for choice, ev in rows]
+    verdicts = {row["verdict"] for row in table}
+    if verdicts == {"refuted"}:
+        verdict = "refuted"
+    elif verdicts == {"holds"}:
+        verdict = "holds"
+    elif "refuted" not in verdicts and "open" in verdicts and "depends" not in verdicts:
+        verdict = "open"
+    else:
+        verdict = "depends"
+    refuting = [ev for _, ev in rows if ev.verdict == "refuted"]
+    shown = counterexample or (refuting[0].counterexample if refuting else None)
+    finite = [row["residual"] for row in table if not math.isnan(row["residual"])]
+    return Evidence(verdict, sum(ev.examples for _, ev in rows), max(finite, default=math.nan), measure,
+                    counterexample=shown, reproduce=refuting[0].reproduce if refuting else None,
+                    details=dict(details or {}), figures=[f for _, ev in rows for f in ev.figures], choices=table)
 
 
 def property_check(ctx: Context, strategy, prop: Callable, *, measure: str, claim_id: str | None = None,

@@ -118,3 +118,16 @@ def _int(spec) -> st.SearchStrategy:
         return st.just(int(spec))
     lo, hi = spec
     return st.integers(int(lo), int(hi))
+
+
+@st.composite
+def regression_1d(draw, *, d_out=(1, 3), N=(1, 5)):
+    """1D data ``X (N, 1)`` sorted in ``[-2, 2]``, ``Y (N, d_out)`` standard normal (from a
+    drawn seed, so every instance is reproducible), ``lam``, ``variant``, optional offset."""
+    seed = draw(st.integers(0, 2**31 - 1))
+    n, d = draw(st.integers(*N)), draw(st.integers(*d_out))
+    rng = np.random.default_rng(seed)
+    X = np.sort(rng.uniform(-2, 2, n))[:, None]
+    Y = rng.standard_normal((n, d)) + draw(st.sampled_from([0.0, 0.0, 100.0]))
+    return dict(seed=seed, X=X, Y=Y, lam=draw(st.sampled_from([1e-3, 0.1, 1.0])),
+                variant=draw(st.sampled_from(["7", "8"])))

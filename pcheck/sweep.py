@@ -9,8 +9,9 @@ serially; both give the same per-instance results, in grid order. :func:`sweep_o
 folds them into an :class:`pcheck.ledger.Outcome`, so a sweep lands in the same report
 (``report.md``, ``report.json``, ``details.instances``) as ``pcheck verify``.
 
-Built-in sweeps: ``htw.footnote7.grid`` (footnote 7 on a grid of single neurons) and
-``htw.thm3_2.grid`` (Theorem 3.2 at width N + 1, the grid of ``proofs_notes/htw-thm3_2.md``).
+Sweeps register when their module is imported; pcheck's own (``htw.footnote7.grid`` in
+:mod:`pcheck.papers.htw.footnote7`, ``htw.thm3_2.grid`` in :mod:`pcheck.papers.htw.thm3_2`)
+load with the claims (:func:`pcheck.ledger.load_claims`).
 
 Register a sweep with :func:`sweep`::
 
@@ -24,15 +25,12 @@ Register a sweep with :func:`sweep`::
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
-
-from pcheck.ledger import VERDICTS, Claim, Context, Evidence, Outcome
+from pcheck.ledger import VERDICTS, Claim, Context, Evidence, Outcome, load_claims
 
 
 class Undecided(Exception):
@@ -72,6 +70,14 @@ def sweep(id: str, *, statement: str, source: str, note: str, measure: str, grid
         return evaluate
 
     return register
+
+
+def find(id: str) -> Sweep:
+    """The registered sweep ``id``, after loading every claims module (where sweeps register)."""
+    load_claims()
+    if id not in SWEEPS:
+        raise KeyError(f"no sweep {id!r}; known: {sorted(SWEEPS)}")
+    return SWEEPS[id]
 
 
 def evaluate_instance(evaluate: Callable, index: int, instance: dict) -> dict:
@@ -143,7 +149,7 @@ def sweep_outcome(s: Sweep, rows: list[dict], seconds: float) -> Outcome:
         return Outcome(claim, Evidence(verdict, len(rows), worst, s.measure, details=details), seconds)
     first = refuted[0]
     instance = {k: v for k, v in first.items() if k not in ("index", "verdict", "residual", "message")}
-    reproduce = f"python -c \"from pcheck.sweep import SWEEPS; SWEEPS['{s.id}'].evaluate({instance!r})\""
+    reproduce = f"python -c \"from pcheck.sweep import find; find('{s.id}').evaluate({instance!r})\""
     return Outcome(claim, Evidence("refuted", len(rows), worst, s.measure, counterexample=f"{instance!r}\n{first['message']}",
                                    reproduce=reproduce, details=details), seconds)
 
@@ -155,78 +161,13 @@ def run_sweep(s: Sweep, ctx: Context, **options) -> Outcome:
     return sweep_outcome(s, rows, time.perf_counter() - start)
 
 
-def unit(d: int, sign: float = 1.0) -> np.ndarray:
-    """A fixed unit vector of length ``d`` with entries of mixed sign (no special direction)."""
-    u = sign * np.array([(-1.0) ** k * (k + 1) for k in range(d)])
-    return u / np.linalg.norm(u)
 
 
-def footnote7_grid(ctx: Context) -> list[dict]:
-    """Single neurons ``(v, b, w)`` on a grid of ``||v||``, ``b``, ``||w||``, ``d_in``, ``d_out``,
-    including offsets ``-b/||v||`` far in the tails of ``g``."""
-    v_norms = ctx.pick(dev=(0.1, 4.0), ci=(0.1, 1.0, 4.0), thorough=(0.1, 0.5, 1.0, 4.0), nojit=(1.0,))
-    biases = ctx.pick(dev=(-4.0, 0.0, 1.0), ci=(-4.0, -1.0, 0.0, 1.0, 4.0), thorough=(-4.0, -1.0, -0.1, 0.0, 0.1, 1.0, 4.0),
-                      nojit=(-1.0, 2.0))
-    w_norms = ctx.pick(dev=(2.0,), ci=(0.5, 2.0), nojit=(2.0,))
-    dims = ctx.pick(dev=((1, 1), (3, 2)), ci=((1, 1), (1, 3), (3, 1), (3, 2)), nojit=((1, 1),))
-    return [{"d_in": d_in, "d_out": d_out, "v_norm": vn, "b": b, "w_norm": wn}
-            for (d_in, d_out), vn, b, wn in itertools.product(dims, v_norms, biases, w_norms)]
 
 
-@sweep("htw.footnote7.grid", source="Heiss, Teichmann & Wutte, arXiv 2112.15577, footnote 7", note="htw-footnote7.md",
-       statement="Footnote 7 on a grid of single neurons: R_7 and the integral of the smoothed ||h''|| against 1/g "
-                 "both equal ||v|| ||w|| / g(-b/||v||).",
-       measure="relative error", grid=footnote7_grid, variants=("7",))
-def footnote7_instance(instance: dict) -> float:
-    """The footnote-7 identity (see :func:`pcheck.papers.htw.rescaling.footnote7_identity`) at one grid point."""
-    from pcheck.papers.htw.rescaling import footnote7_identity
-    from pcheck.core.network import Stack
-
-    v = instance["v_norm"] * unit(instance["d_in"])
-    w = instance["w_norm"] * unit(instance["d_out"], -1.0)
-    return footnote7_identity(Stack(v[None, :], [instance["b"]], w[:, None], np.zeros(instance["d_out"])))
 
 
-#: Restricted solves the branch and bound of :func:`pcheck.problems.width.width_lower_bound` may spend
-#: per instance: the ledger's minimal counterexample needs ~520, the dev grid's ~290.
-THM3_2_MAX_NODES = 3000
 
 
-def thm3_2_grid(ctx: Context) -> list[dict]:
-    """Instances of the Theorem 3.2 sweep of ``proofs_notes/htw-thm3_2.md``: 1D data
-    ``X = sort(U(-2, 2, N))``, ``Y = N(0, 1)^(N x d_out)`` from ``default_rng([seed, N, d_out])``;
-    the ``thorough`` grid is that note's full sweep. ``max_nodes`` is the budget of the branch
-    and bound that certifies "refuted" when the search stays above (0: no certification)."""
-    variants = ctx.pick(dev=("7", "8"), nojit=("7",))
-    d_outs = ctx.pick(dev=(1, 2, 5), ci=(1, 2, 3, 5, 8), nojit=(1, 5))
-    Ns = ctx.pick(dev=(3, 5), ci=(2, 3, 4, 5, 6), nojit=(5,))
-    lams = ctx.pick(dev=(0.1,), ci=(1e-3, 0.1, 1.0), nojit=(0.1,))
-    seeds = ctx.pick(dev=(0,), thorough=(0, 1, 2))
-    max_nodes = ctx.pick(dev=THM3_2_MAX_NODES, nojit=0)
-    return [{"variant": v, "d_out": d, "N": N, "lam": lam, "seed": seed, "max_nodes": max_nodes}
-            for v, d, N, lam, seed in itertools.product(variants, d_outs, Ns, lams, seeds)]
 
 
-@sweep("htw.thm3_2.grid", source="Heiss, Teichmann & Wutte, arXiv 2112.15577, Theorem 3.2", note="htw-thm3_2.md",
-       statement="In 1D, a width n = N + 1 network reaches the certified optimum of (5) (HTW claim it for every "
-                 "d_out); refuted only by a certified width-(N+1) lower bound above that optimum, open when the "
-                 "search stays above without one.",
-       measure="relative margin of the best width-(N+1) network over the certified bound", grid=thm3_2_grid,
-       expected="refuted", variants=("7", "8"))
-def thm3_2_instance(instance: dict) -> float:
-    """:func:`pcheck.problems.width.width_sufficiency` at width ``N + 1`` (2 restarts on top of the pruned
-    function-space starts): "reached" gives the margin, "refuted" (certified) raises
-    ``AssertionError``, "not reached" is :class:`Undecided`."""
-    from pcheck.problems.width import width_sufficiency
-
-    rng = np.random.default_rng([instance["seed"], instance["N"], instance["d_out"]])
-    X = np.sort(rng.uniform(-2, 2, instance["N"]))[:, None]
-    Y = rng.standard_normal((instance["N"], instance["d_out"]))
-    v = width_sufficiency(X, Y, instance["lam"], variant=instance["variant"], seed=instance["seed"], restarts=2,
-                          max_nodes=instance["max_nodes"])
-    if v.verdict == "refuted":
-        raise AssertionError(f"certified: every width-{v.width} network has (4) >= {v.width_bound.lower_bound!r} > "
-                             f"min (5) = {v.upper_bound!r} ({v.width_bound.nodes} restricted solves)")
-    if v.verdict != "reached":
-        raise Undecided(f"margin {v.margin:.3e} over the bound, optimum with {v.atoms} atoms, effort {v.effort}")
-    return max(v.margin, 0.0)

@@ -5,9 +5,18 @@ import pytest
 from scipy.optimize import approx_fprime
 
 from pcheck import Network, Stack
-from pcheck.papers.htw.periodic_tasks import (held_out_error, objective_and_gradient, pack, periodic_tasks, periodicity_defect,
-                               representation, train, triangle_wave, unpack)
-from pcheck.papers.htw import sec4 as claims
+from pcheck.papers.htw import appendix_b
+from pcheck.papers.htw.periodic_tasks import (
+    held_out_error,
+    objective_and_gradient,
+    pack,
+    periodic_tasks,
+    periodicity_defect,
+    representation,
+    train,
+    triangle_wave,
+    unpack,
+)
 
 
 def triangle_network(period, periods, g_weights):
@@ -86,18 +95,18 @@ def test_bad_task_options_are_rejected(bad, exc):
 
 @pytest.mark.slow
 def test_joint_training_helps_the_poor_task(pcheck_context):
-    ev = claims.check_appendix_b_benefit(pcheck_context)
+    ev = appendix_b.check_appendix_b_benefit(pcheck_context)
     assert ev.verdict == "holds", ev.details
     # the alone fit of a task seen on one period only has no reason to be periodic
-    tasks, result = claims.appendix_b_run(pcheck_context.seed)
-    assert np.all(result.alone_periodicity > claims.PERIODIC_DEFECT_MAX)
+    tasks, result = appendix_b.appendix_b_run(pcheck_context.seed)
+    assert np.all(result.alone_periodicity > appendix_b.PERIODIC_DEFECT_MAX)
 
 
 @pytest.mark.slow
 def test_representation_is_periodic_but_not_always_with_the_task_period(pcheck_context):
-    assert claims.check_appendix_b_periodic(pcheck_context).verdict == "holds"
+    assert appendix_b.check_appendix_b_periodic(pcheck_context).verdict == "holds"
     # finding: on seed 2 the network learns H of period 2P and h_3 folds it (see htw-appendix-b.md)
-    tasks, fit = claims.appendix_b_run(2, alone=False)
+    tasks, fit = appendix_b.appendix_b_run(2, alone=False)
     from pcheck.papers.htw.periodic_tasks import periodicity_defect
     assert periodicity_defect(fit.network, 1.0, 0.0, 3.0) > 1.0
-    assert periodicity_defect(fit.network, 2.0, 0.0, 3.0) <= claims.PERIODIC_DEFECT_MAX
+    assert periodicity_defect(fit.network, 2.0, 0.0, 3.0) <= appendix_b.PERIODIC_DEFECT_MAX

@@ -7,9 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pcheck import strategies as pst
-
 from pcheck import fit_function_space, function_space_bounds
+from pcheck import strategies as pst
 from pcheck.problems.bounds_nd import cell_patterns, constraint_sup, dual_pieces, lifted
 from pcheck.problems.function_space import network_objective
 

@@ -9,8 +9,8 @@ import pytest
 import pcheck
 from pcheck import ledger
 from pcheck.harness.cli import build_parser, main
-from pcheck.ledger import REGISTRY, Evidence, instance_check
 from pcheck.harness.report import notes_index
+from pcheck.ledger import REGISTRY, Evidence, instance_check
 from pcheck.sweep import SWEEPS
 
 

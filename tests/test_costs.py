@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 
 import pcheck
-from pcheck.papers.htw import rescaling as claims
+from pcheck.papers.htw import footnote7
 
 
 def test_costs_by_hand():
@@ -31,16 +31,16 @@ def test_network_cost_sums_stacks():
         pcheck.network_cost(net, "7", "8")
 
 
-@given(claims.single_neurons())
+@given(footnote7.single_neurons())
 def test_footnote7_single_atom_cost(neuron):
-    claims.footnote7_identity(neuron)
+    footnote7.footnote7_identity(neuron)
 
 
 def test_footnote7_catches_a_wrong_weight():
     # with g(r) = 1/(1 + r^2) instead of 1/sqrt(1 + r^2) the identity must fail: r0 = -b/||v|| = 1
     neuron = pcheck.Stack([[1.0]], [-1.0], [[1.0]], [0.0])
-    right = claims.smoothed_atom_cost_extrapolated(neuron)
-    assert abs(right - np.sqrt(2.0)) < claims.FOOTNOTE7_RTOL * np.sqrt(2.0)
+    right = footnote7.smoothed_atom_cost_extrapolated(neuron)
+    assert abs(right - np.sqrt(2.0)) < footnote7.FOOTNOTE7_RTOL * np.sqrt(2.0)
     assert abs(right - 2.0) > 0.5
 
 

@@ -4,11 +4,17 @@ import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
 
-from pcheck.papers.htw.periodic_tasks import pack
-from pcheck.papers.htw import cor3_3 as htw_cor3_3
-from pcheck.problems.deep import (bottleneck_representation, initial_network, numerical_rank, objective_and_gradient, train,
-                         unpack)
 from pcheck.ledger import load_claims
+from pcheck.papers.htw import cor3_3 as htw_cor3_3
+from pcheck.papers.htw.periodic_tasks import pack
+from pcheck.problems.deep import (
+    bottleneck_representation,
+    initial_network,
+    numerical_rank,
+    objective_and_gradient,
+    train,
+    unpack,
+)
 
 WIDTHS, NEURONS = (1, 3, 2), (4, 5)
 

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pcheck
-from pcheck.core import evaluate1d, kernels
 from pcheck import strategies as pst
+from pcheck.core import evaluate1d, kernels
+from pcheck.core.network import evaluate_1d, piecewise_affine
 from pcheck.papers.htw.rescaling import output_scale
-from pcheck.core.evaluate1d import evaluate_1d, piecewise_affine
 from pcheck.testing import assert_close_scaled
 
 JIT = os.environ.get("NUMBA_DISABLE_JIT", "0") in ("", "0")

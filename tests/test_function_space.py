@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pcheck import fit_function_space
-from pcheck.problems.function_space import grid_cvxpy, kink_grid, network_objective
 from pcheck.core.network import Stack
 from pcheck.core.rescaling import l2_norm_sq
+from pcheck.problems.function_space import grid_cvxpy, kink_grid, network_objective
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
 
 #: cvxpy + Clarabel at its default settings solves to ~1e-8 relative; the oracle

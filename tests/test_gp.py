@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from pcheck.papers.htw import sec4 as claims
+from pcheck.papers.htw import sec4
 from pcheck.problems.gp import arccos_expectation, fit_gp, nngp_kernel
 
 
-@given(claims.gp_problems())
+@given(sec4.gp_problems())
 def test_gp_posterior_mean_is_separable(problem):
-    claims.gp_separable(problem)
+    sec4.gp_separable(problem)
 
 
 def test_arccos_expectation_known_values():
@@ -27,14 +27,14 @@ def test_arccos_expectation_against_gaussian_samples():
     u = rng.multivariate_normal([0, 0], C, size=200_000)
     prod = np.maximum(u[:, 0], 0) * np.maximum(u[:, 1], 0)
     se = prod.std() / np.sqrt(len(prod))
-    assert abs(prod.mean() - arccos_expectation(1.5, -0.4, 0.7)) <= claims.MC_Z * se
+    assert abs(prod.mean() - arccos_expectation(1.5, -0.4, 0.7)) <= sec4.MC_Z * se
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_nngp_kernel_matches_random_networks(depth, pcheck_profile):
     samples = 60 if pcheck_profile == "nojit" else 200
-    z = claims.nngp_matches_random_networks(np.random.default_rng(depth), depth=depth, width=32, samples=samples)
-    assert z <= claims.MC_Z
+    z = sec4.nngp_matches_random_networks(np.random.default_rng(depth), depth=depth, width=32, samples=samples)
+    assert z <= sec4.MC_Z
 
 
 def test_nngp_kernel_is_a_kernel():
@@ -69,6 +69,6 @@ def test_bad_input_is_rejected(bad, exc):
 
 
 def test_ledger_checks_hold(pcheck_context):
-    for check in (claims.check_gp_separable, claims.check_nngp_kernel):
+    for check in (sec4.check_gp_separable, sec4.check_nngp_kernel):
         ev = check(pcheck_context)
         assert ev.verdict == "holds", ev.counterexample

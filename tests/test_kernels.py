@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numba import njit
 
-from pcheck.core import kernels
 from pcheck import strategies as pst
+from pcheck.core import kernels
 from pcheck.papers.htw.rescaling import output_scale
 from pcheck.testing import assert_close_scaled
 

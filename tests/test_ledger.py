@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 
 import pcheck
 from pcheck import ledger
-from pcheck.ledger import REGISTRY, Context, Evidence, instance_check, property_check, run_claim
+from pcheck.ledger import (
+    REGISTRY,
+    Context,
+    Evidence,
+    instance_check,
+    property_check,
+    run_claim,
+)
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ the heat map, and the ledger claims lee_ndirango.* (proofs_notes/lee-ndirango-*.
 import numpy as np
 import pytest
 
-from pcheck.papers.lee_ndirango import teacher_student as ln
-from pcheck.papers import lee_ndirango as claims
 from pcheck.ledger import Context, claim
+from pcheck.papers import lee_ndirango as claims
+from pcheck.papers.lee_ndirango import teacher_student as ln
 from pcheck.testing import RTOL_REORDER
 
 #: Central differences with step h: truncation h^2 |f'''| / 6 ~ 1e-12 and rounding

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 import pcheck
 from pcheck import strategies as pst
-from pcheck.papers.htw.rescaling import output_scale
 from pcheck.core.quadrature import piecewise_gauss_legendre
+from pcheck.papers.htw.rescaling import output_scale
 from pcheck.testing import RTOL_REORDER, assert_close_scaled
 
 EPS = np.finfo(float).eps

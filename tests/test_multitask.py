@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from pcheck import Stack
-from pcheck.papers.htw.multitask import benefit, benefit_curve, kink_alignment, kink_tasks, stack_kink_sets
+from pcheck.papers.htw.multitask import (
+    benefit,
+    benefit_curve,
+    kink_alignment,
+    kink_tasks,
+    stack_kink_sets,
+)
 
 
 def test_task_family_structure():
@@ -60,24 +66,25 @@ def test_unknown_model_is_rejected():
 
 from hypothesis import given, settings  # noqa: E402
 
-from pcheck.papers.htw import sec4 as claims  # noqa: E402
 from pcheck.papers import shenouda  # noqa: E402
+from pcheck.papers.htw import sec4  # noqa: E402
+from pcheck.papers.shenouda import univariate  # noqa: E402
 from pcheck.testing import RTOL_CERTIFIED  # noqa: E402
 
 
 @settings(max_examples=5)
-@given(claims.coupled_problems())
+@given(sec4.coupled_problems())
 def test_joint_vs_separate_certified_and_exact_criterion(problem):
-    claims.joint_vs_separate_exact(problem)
+    sec4.joint_vs_separate_exact(problem)
 
 
 def test_joint_equals_separate_when_a_task_is_zero():
     # the zero task's separate dual is 0, so the stacked duals are jointly feasible: equality
     X = np.array([[-1.0], [-0.25], [0.5], [1.0]])
     Y = np.column_stack([[1.0, -1.0, 0.5, 2.0], np.zeros(4)])
-    joint, alone = claims.separate_and_joint(X, Y, 0.2, "7")
-    crit, own = claims.joint_equals_separate_criterion(X, Y, 0.2, "7", alone)
-    assert crit <= max(1.0, own) + claims.CRIT_SLACK
+    joint, alone = sec4.separate_and_joint(X, Y, 0.2, "7")
+    crit, own = sec4.joint_equals_separate_criterion(X, Y, 0.2, "7", alone)
+    assert crit <= max(1.0, own) + sec4.CRIT_SLACK
     sep_hi, sep_lo = sum(a.objective for a in alone), sum(a.lower_bound for a in alone)
     assert sep_lo - 1e-9 * sep_hi <= joint.objective and joint.lower_bound <= sep_hi * (1 + 1e-9)
 
@@ -88,8 +95,8 @@ def test_joint_equals_separate_below_the_kink_threshold():
     # jointly feasible, so joint = separate although the tasks share their data
     X = np.array([[0.0], [0.125], [-0.125], [0.25], [-0.25]])
     Y = np.array([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
-    joint, alone = claims.separate_and_joint(X, Y, 1.0, "7")
-    crit, own = claims.joint_equals_separate_criterion(X, Y, 1.0, "7", alone)
+    joint, alone = sec4.separate_and_joint(X, Y, 1.0, "7")
+    crit, own = sec4.joint_equals_separate_criterion(X, Y, 1.0, "7", alone)
     assert own < crit < 1.0
     np.testing.assert_allclose(joint.objective, sum(a.objective for a in alone), rtol=1e-9)
 
@@ -98,14 +105,14 @@ def test_generic_tasks_couple_strictly():
     X = np.array([[-1.0], [-0.25], [0.5], [1.0]])
     Y = np.array([[1.0, 0.0], [-1.0, 1.0], [0.5, -1.0], [2.0, 0.5]])
     for variant in ("7", "8"):
-        joint, alone = claims.separate_and_joint(X, Y, 0.2, variant)
-        crit, own = claims.joint_equals_separate_criterion(X, Y, 0.2, variant, alone)
-        assert crit > max(1.0, own) + claims.CRIT_MARGIN
+        joint, alone = sec4.separate_and_joint(X, Y, 0.2, variant)
+        crit, own = sec4.joint_equals_separate_criterion(X, Y, 0.2, variant, alone)
+        assert crit > max(1.0, own) + sec4.CRIT_MARGIN
         assert joint.objective < sum(a.lower_bound for a in alone)
 
 
 def test_ledger_coupled_claims_hold(pcheck_context):
-    for check in (claims.check_kink_alignment, claims.check_multitask_benefit):
+    for check in (sec4.check_kink_alignment, sec4.check_multitask_benefit):
         ev = check(pcheck_context)
         assert ev.verdict == "holds", (ev.counterexample, ev.details)
 
@@ -149,7 +156,7 @@ def test_connect_the_dots_atoms_keep_functions_linear_between_data():
     from pcheck.problems.function_space import unit
 
     xs = np.array([-1.0, -0.25, 0.5, 2.0])
-    for a, b in shenouda.connect_the_dots_atoms(xs):
+    for a, b in univariate.connect_the_dots_atoms(xs):
         for phi in np.linspace(a, b, 7):
             v, bias = unit(phi)
             if abs(v) > 1e-12:

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from pcheck import Stack
 from pcheck import strategies as pst
+from pcheck.core.rescaling import rescale
 from pcheck.papers import shenouda
+from pcheck.papers.shenouda import multivariate
 from pcheck.problems.neuron_kernel import (
     balanced_objective,
     certified_fit,
@@ -21,7 +23,6 @@ from pcheck.problems.neuron_kernel import (
     ridge_coefficients,
     task_penalties,
 )
-from pcheck.core.rescaling import rescale
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER
 
 
@@ -135,7 +136,7 @@ def test_rank_one_tasks_are_the_single_task_problem():
 
 
 def test_kernel_transfer_by_its_definitions():
-    X, Y = shenouda.task_family(0, 2)
+    X, Y = multivariate.task_family(0, 2)
     k = kernel_transfer(X, Y, 0.1)
     assert k.T == 2 and k.neurons >= 1 and k.gap < 1e-2
     assert k.e == pytest.approx(k.r * k.d, rel=1e-12)  # e = ||P-F0||/||F0||, r = ||P-F0||/||y0-F0||
@@ -170,7 +171,7 @@ def test_common_scale_claim(pcheck_context):
 def test_non_diverse_tasks_do_not_transfer():
     # contrast (note): other tasks rank one, task 0 independent: the kernel of the others does
     # not predict task 0's joint fit (seed 1: r_T ~ 4 at every T, it does not fall)
-    rows = shenouda.transfer_rows((1,), (1, 16), (0.1,), "7", "mixed")
+    rows = multivariate.transfer_rows((1,), (1, 16), (0.1,), "7", "mixed")
     assert all(r.r > 1.0 for _, _, r in rows)
     assert rows[-1][2].r > 0.5 * rows[0][2].r
 
@@ -196,7 +197,7 @@ def test_fixed_kernel_figure(tmp_path, monkeypatch):
     from pcheck.harness.plots import multivariate_fixed_kernel_figure
 
     # the registered protocol shrunk to one seed and T = 1, 2 (the figure code, not the numbers)
-    monkeypatch.setattr(shenouda, "REGISTERED", {"seeds": (0,), "Ts": (1, 2), "lams": (0.1,)})
+    monkeypatch.setattr(multivariate, "REGISTERED", {"seeds": (0,), "Ts": (1, 2), "lams": (0.1,)})
     fig = multivariate_fixed_kernel_figure(tmp_path)
     assert fig.path.is_file() and fig.path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert fig.path.name == "fixed_kernel.png" and "arXiv 2410.21696" in fig.caption

@@ -10,10 +10,23 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pcheck import Penalty, Stack, parameter_cost, penalty
+from pcheck.ledger import (
+    PROFILE_EXAMPLES,
+    REGISTRY,
+    Context,
+    load_claims,
+    property_check,
+)
 from pcheck.papers.htw import penalty as hp
-from pcheck.ledger import PROFILE_EXAMPLES, REGISTRY, Context, load_claims, property_check
-from pcheck.problems.penalty import (_solve_conic, absorbed_split, hyperplane_program, lens_support, output_basis, penalty_cvxpy,
-                            representation)
+from pcheck.problems.penalty import (
+    _solve_conic,
+    absorbed_split,
+    hyperplane_program,
+    lens_support,
+    output_basis,
+    penalty_cvxpy,
+    representation,
+)
 from pcheck.testing import RTOL_CERTIFIED, assert_close_scaled
 
 #: cvxpy solves the same program with Clarabel's default tolerances (1e-8 gap and

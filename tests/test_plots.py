@@ -5,8 +5,12 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from pcheck.harness import cli  # noqa: E402
-from pcheck.papers.htw.periodic_tasks import APPENDIX_B_DEFAULTS, joint_vs_separate, periodic_tasks  # noqa: E402
 from pcheck.harness.plots import appendix_b_figures, benefit_figure  # noqa: E402
+from pcheck.papers.htw.periodic_tasks import (  # noqa: E402
+    APPENDIX_B_DEFAULTS,
+    joint_vs_separate,
+    periodic_tasks,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

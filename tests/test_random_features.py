@@ -4,18 +4,22 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from pcheck.papers.htw import sec4 as claims
-from pcheck.problems.random_features import fit_random_features, ridge_lower_bound, ridge_objective
+from pcheck.papers.htw import sec4
+from pcheck.problems.random_features import (
+    fit_random_features,
+    ridge_lower_bound,
+    ridge_objective,
+)
 
 
-@given(claims.random_feature_problems())
+@given(sec4.random_feature_problems())
 def test_joint_fit_equals_per_task_fits(problem):
-    claims.random_features_separable(problem)
+    sec4.random_features_separable(problem)
 
 
-@given(claims.random_feature_problems())
+@given(sec4.random_feature_problems())
 def test_fit_is_certified_optimal(problem):
-    claims.random_features_certified(problem)
+    sec4.random_features_certified(problem)
 
 
 def test_ridge_by_hand():
@@ -64,6 +68,6 @@ def test_bad_input_is_rejected(bad, exc):
 
 
 def test_ledger_checks_hold(pcheck_context):
-    for check in (claims.check_random_features_separable, claims.check_random_features_certified):
+    for check in (sec4.check_random_features_separable, sec4.check_random_features_certified):
         ev = check(pcheck_context)
         assert ev.verdict == "holds", ev.counterexample

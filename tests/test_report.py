@@ -9,9 +9,17 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
+from pcheck.harness.report import (
+    NOTES_WITHOUT_ENTRY,
+    SCHEMA_VERSION,
+    json_safe,
+    linked_test_files,
+    markdown,
+    notes_index,
+    write_report,
+)
 from pcheck.ledger import Claim, Evidence, Outcome, load_claims, notes_dir
 from pcheck.sweep import SWEEPS
-from pcheck.harness.report import NOTES_WITHOUT_ENTRY, SCHEMA_VERSION, json_safe, markdown, notes_index, linked_test_files, write_report
 
 #: The documented schema (pcheck/report.py docstring): key -> allowed JSON types.
 TOP = {"schema_version": int, "tool": str, "pcheck_version": str, "command": str, "profile": str,

@@ -4,23 +4,23 @@ import numpy as np
 from hypothesis import given
 
 import pcheck
-from pcheck.papers.htw import rescaling as claims
+from pcheck.papers.htw import rescaling
 from pcheck.testing import RTOL_REORDER
 
 
-@given(claims.stack_and_alpha(skip=None))
+@given(rescaling.stack_and_alpha(skip=None))
 def test_outputs_invariant_under_rescaling(example):
-    claims.outputs_invariant(example)
+    rescaling.outputs_invariant(example)
 
 
-@given(claims.stack_and_alpha(skip=None))
+@given(rescaling.stack_and_alpha(skip=None))
 def test_balance_reaches_the_minimum_and_beats_any_rescaling(example):
-    claims.balanced_identity(example)
+    rescaling.balanced_identity(example)
 
 
-@given(claims.stack_and_alpha(skip=False, edges={"zero_mass", "dead_neuron"}))
+@given(rescaling.stack_and_alpha(skip=False, edges={"zero_mass", "dead_neuron"}))
 def test_atoms_and_costs_invariant_under_rescaling(example):
-    claims.atoms_and_costs_invariant(example)
+    rescaling.atoms_and_costs_invariant(example)
 
 
 def test_balanced_norm_by_hand():

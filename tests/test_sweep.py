@@ -7,10 +7,18 @@ import sys
 import pytest
 
 from pcheck.harness.cli import main
-from pcheck.problems.function_space import GAP_TOL
 from pcheck.ledger import Context
-from pcheck.sweep import (SWEEPS, THM3_2_MAX_NODES, Sweep, Undecided, evaluate_instance, footnote7_grid, map_instances,
-                          sweep_outcome)
+from pcheck.papers.htw.footnote7 import footnote7_grid
+from pcheck.papers.htw.thm3_2 import THM3_2_MAX_NODES
+from pcheck.problems.function_space import GAP_TOL
+from pcheck.sweep import (
+    SWEEPS,
+    Sweep,
+    Undecided,
+    evaluate_instance,
+    map_instances,
+    sweep_outcome,
+)
 
 
 def below_one(instance):
@@ -68,7 +76,7 @@ def test_outcome_holds_refuted_or_error():
     refuted = sweep_outcome(TOY, map_instances(below_one, [{"x": 0.5}, {"x": 3}, {"x": 4}], serial=True), 1.0)
     assert (refuted.verdict, refuted.as_expected) == ("refuted", False)
     assert refuted.evidence.counterexample == "{'x': 3}\nx = 3 >= 1"
-    assert refuted.evidence.reproduce == "python -c \"from pcheck.sweep import SWEEPS; SWEEPS['zz.toy'].evaluate({'x': 3})\""
+    assert refuted.evidence.reproduce == "python -c \"from pcheck.sweep import find; find('zz.toy').evaluate({'x': 3})\""
 
     broken = sweep_outcome(TOY, map_instances(below_one, [{"x": 0.5}, {"x": -1}], serial=True), 1.0)
     assert (broken.verdict, broken.error) == ("error", "instance 1: ValueError: x must be >= 0")
@@ -132,4 +140,4 @@ def test_theorem_3_2_sweep_certifies_the_refutation():
     outcome = sweep_outcome(s, rows, 0.0)
     assert (outcome.verdict, outcome.as_expected) == ("refuted", True)
     assert outcome.evidence.reproduce == (
-        "python -c \"from pcheck.sweep import SWEEPS; SWEEPS['htw.thm3_2.grid'].evaluate(" + repr(instance) + ")\"")
+        "python -c \"from pcheck.sweep import find; find('htw.thm3_2.grid').evaluate(" + repr(instance) + ")\"")

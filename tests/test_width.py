@@ -6,11 +6,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pcheck import fit_function_space, fit_network, width_sufficiency
-from pcheck.problems.function_space import network_objective
-from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
-from pcheck.papers.htw.thm3_2 import MINIMAL_LAM, MINIMAL_NODES, MINIMAL_SEED, MINIMAL_X, MINIMAL_Y
 from pcheck.core.network import Stack
-from pcheck.problems.width import activation_arcs, network_gradient, w1inf_distance, width_lower_bound, width_sweep
+from pcheck.papers.htw.thm3_2 import (
+    MINIMAL_LAM,
+    MINIMAL_SEED,
+    MINIMAL_X,
+    MINIMAL_Y,
+)
+from pcheck.papers.htw.width_evidence import MINIMAL_NODES
+from pcheck.problems.function_space import network_objective
+from pcheck.problems.width import (
+    activation_arcs,
+    network_gradient,
+    w1inf_distance,
+    width_lower_bound,
+    width_sweep,
+)
+from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
 
 
 def instance(seed, N, d):

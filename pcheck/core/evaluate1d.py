@@ -80,23 +80,8 @@ class PiecewiseAffine:
         return slope * x[:, None] + intercept
 
 
-def piecewise_affine(stack) -> PiecewiseAffine:
-    """The sorted prefix-sum form of a ``d_in = 1`` stack, built in ``O(n log n)``;
-    reuse it to evaluate the same stack at many batches of points."""
-    _require_1d_stack(stack)
-    return _piecewise_affine(stack.V[:, 0], stack.b, stack.W, stack.c, stack.A)
-
-
-def evaluate_1d(stack, x) -> np.ndarray:
-    """``h(x)`` of a ``d_in = 1`` stack at ``x`` (shape ``(B,)`` or ``(B, 1)``), returned as
-    ``(B, d_out)``, in ``O((n + B) log(n + B))``; equals ``stack(x)`` up to rounding."""
-    _require_1d_stack(stack)
-    x = np.asarray(x)
-    x = as_array(x, "x", ndim=2, shape=(None, 1))[:, 0] if x.ndim == 2 else as_array(x, "x", ndim=1)
-    return _piecewise_affine(stack.V[:, 0], stack.b, stack.W, stack.c, stack.A)._evaluate(x)
-
-
-def _piecewise_affine(v, b, W, c, A) -> PiecewiseAffine:
+def sorted_form(v, b, W, c, A) -> PiecewiseAffine:
+    """The :class:`PiecewiseAffine` form of the 1D stack ``(v (n,), b, W, c, A)``, in ``O(n log n)``."""
     up, down, flat = v > 0, v < 0, v == 0
     xi_up, slope_up, intercept_up = _prefix_sums(v[up], b[up], W[:, up], from_right=False)
     xi_down, slope_down, intercept_down = _prefix_sums(v[down], b[down], W[:, down], from_right=True)
@@ -119,12 +104,3 @@ def _prefix_sums(v, b, W, *, from_right: bool):
         sums = sums[::-1]
     d_out = W.shape[0]
     return xi[order], np.ascontiguousarray(sums[:, :d_out]), np.ascontiguousarray(sums[:, d_out:])
-
-
-def _require_1d_stack(stack) -> None:
-    from pcheck.core.network import Stack
-
-    if not isinstance(stack, Stack):
-        raise TypeError(f"stack must be a Stack, got {type(stack).__name__}")
-    if stack.d_in != 1:
-        raise ValueError(f"stack must have d_in = 1 for the sorted evaluation, got d_in = {stack.d_in}")

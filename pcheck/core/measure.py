@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from pcheck.core import kernels
-from pcheck.core.validate import as_array, as_scalar
 from pcheck.core.network import Stack
+from pcheck.core.validate import as_array, as_scalar
 
 #: Two atoms merge when their offsets (and direction coordinates) differ by at most
 #: ``MERGE_RTOL * max(1, |value|)``. Reason: ``-b/||v||`` of two parallel neurons that

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pcheck.core import evaluate1d
-from pcheck.core import kernels
+from pcheck.core import evaluate1d, kernels
 from pcheck.core.validate import as_array, as_count
 
 
@@ -86,7 +85,7 @@ class Stack:
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         if self.d_in == 1 and evaluate1d.prefers_sorted(self.n, X.shape[0]):
-            return evaluate1d.piecewise_affine(self)._evaluate(np.ascontiguousarray(X[:, 0]))
+            return piecewise_affine(self)._evaluate(np.ascontiguousarray(X[:, 0]))
         return self._dense_forward(X)
 
     def _dense_forward(self, X: np.ndarray) -> np.ndarray:
@@ -203,3 +202,26 @@ class Network:
 
     def __repr__(self) -> str:
         return f"Network(widths={self.widths}, activation={self.activation!r}, output={self.output!r})"
+
+
+def piecewise_affine(stack) -> evaluate1d.PiecewiseAffine:
+    """The sorted prefix-sum form of a ``d_in = 1`` stack, built in ``O(n log n)``;
+    reuse it to evaluate the same stack at many batches of points."""
+    _require_1d_stack(stack)
+    return evaluate1d.sorted_form(stack.V[:, 0], stack.b, stack.W, stack.c, stack.A)
+
+
+def evaluate_1d(stack, x) -> np.ndarray:
+    """``h(x)`` of a ``d_in = 1`` stack at ``x`` (shape ``(B,)`` or ``(B, 1)``), returned as
+    ``(B, d_out)``, in ``O((n + B) log(n + B))``; equals ``stack(x)`` up to rounding."""
+    _require_1d_stack(stack)
+    x = np.asarray(x)
+    x = as_array(x, "x", ndim=2, shape=(None, 1))[:, 0] if x.ndim == 2 else as_array(x, "x", ndim=1)
+    return evaluate1d.sorted_form(stack.V[:, 0], stack.b, stack.W, stack.c, stack.A)._evaluate(x)
+
+
+def _require_1d_stack(stack) -> None:
+    if not isinstance(stack, Stack):
+        raise TypeError(f"stack must be a Stack, got {type(stack).__name__}")
+    if stack.d_in != 1:
+        raise ValueError(f"stack must have d_in = 1 for the sorted evaluation, got d_in = {stack.d_in}")

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pcheck.core.validate import as_array
 from pcheck.core.network import Stack
+from pcheck.core.validate import as_array
 
 
 def l2_norm_sq(stack: Stack) -> float:

@@ -16,9 +16,20 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pcheck.ledger import PROFILE_EXAMPLES, REGISTRY, Claim, Context, Outcome, load_claims, notes_dir, run_claim, select
-from pcheck.harness.report import notes_index, print_table, write_report
 from pcheck.harness.plots import add_plot_arguments, plot_command
+from pcheck.harness.report import notes_index, print_table, write_report
+from pcheck.ledger import (
+    PROFILE_EXAMPLES,
+    REGISTRY,
+    Claim,
+    Context,
+    Outcome,
+    load_claims,
+    notes_dir,
+    run_claim,
+    select,
+)
+from pcheck.sweep import SWEEPS, run_sweep
 
 DEFAULT_REPORT_DIR = "pcheck-report"
 
@@ -150,7 +161,7 @@ def verify(args) -> int:
 
 
 def sweep(args) -> int:
-    from pcheck.sweep import SWEEPS, run_sweep
+    load_claims()
 
     ctx = Context(profile=args.profile, seed=args.seed)
     unknown = [s for s in args.sweeps if s not in SWEEPS]
@@ -180,7 +191,6 @@ def sweep(args) -> int:
 
 def notes_index_command(args) -> int:
     path = notes_dir() / "README.md"
-    from pcheck.sweep import SWEEPS
 
     text = notes_index(load_claims().values(), SWEEPS.values())
     if args.check:

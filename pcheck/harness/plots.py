@@ -15,6 +15,16 @@ import numpy as np
 
 from pcheck.core.measure import kinks, smoothed_second_derivative
 from pcheck.core.network import Stack
+from pcheck.papers.htw.multitask import MODELS, benefit_curve
+from pcheck.papers.htw.periodic_tasks import (
+    APPENDIX_B_DEFAULTS,
+    joint_vs_separate,
+    periodic_tasks,
+    periodicity_defect,
+    representation,
+)
+from pcheck.papers.htw.sec4 import BENEFIT_FAMILY, BENEFIT_LAM
+from pcheck.papers.shenouda.multivariate import REGISTERED, medians, transfer_rows
 
 #: Bandwidth of the Gaussian-smoothed h'' drawn in the Appendix B panels, as a fraction
 #: of the plotted input range (HTW do not state theirs; 2% resolves kinks 5% apart).
@@ -82,7 +92,6 @@ def appendix_b_figures(result, tasks, out_dir) -> list:
     on the :class:`pcheck.papers.htw.periodic_tasks.PeriodicTasks` ``tasks``: stack 1, stack 2 with
     ``H = h_2 o h_1``, and every task's output with its data; plus the data-poor tasks
     trained jointly vs alone."""
-    from pcheck.papers.htw.periodic_tasks import periodicity_defect, representation
 
     plt = _pyplot()
     out_dir = Path(out_dir)
@@ -198,7 +207,6 @@ def multivariate_fixed_kernel_figure(out_dir) -> Figure:
     """:func:`fixed_kernel_figure` on the registered protocol of proofs_notes/shenouda-multivariate.md
     (medians over 5 seeds; ~3 min): diverse tasks in both variants, the single-task fit, and
     the non-diverse contrast (other tasks rank one)."""
-    from pcheck.papers.shenouda import REGISTERED, medians, transfer_rows
 
     runs = {"kernel of T diverse tasks, eq. 8": ("8", "diverse", "r"),
             "kernel of T diverse tasks, eq. 7": ("7", "diverse", "r"),
@@ -234,7 +242,6 @@ def plot_command(args) -> int:
     ``pcheck plot fixed-kernel``: the fixed-kernel check of Nakhleh et al. The
     figures go into ``--out``; each file is printed with its caption."""
     if args.figure == "appendix-b":
-        from pcheck.papers.htw.periodic_tasks import APPENDIX_B_DEFAULTS, joint_vs_separate, periodic_tasks
 
         tasks = periodic_tasks(rng=args.seed)
         result = joint_vs_separate(tasks, seed=args.seed, **APPENDIX_B_DEFAULTS)
@@ -252,8 +259,6 @@ def multitask_benefit_figure(out_dir, *, seed: int = 0, relatedness=(0.0, 0.25, 
     """Test error of the data-poor task, joint / alone, against task relatedness, for the
     function-space solution, random features and the NNGP (``pcheck.papers.htw.sec4``'s
     benefit family and lam)."""
-    from pcheck.papers.htw.sec4 import BENEFIT_FAMILY, BENEFIT_LAM
-    from pcheck.papers.htw.multitask import MODELS, benefit_curve
 
     curves = {m.replace("_", " "): benefit_curve(m, BENEFIT_LAM, relatedness=relatedness,
                                                  seeds=tuple(range(seed, seed + seeds)), **BENEFIT_FAMILY)

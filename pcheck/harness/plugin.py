@@ -32,7 +32,17 @@ from pathlib import Path
 
 import pytest
 
-from pcheck.ledger import PROFILE_EXAMPLES
+from pcheck.core.kernels import warm_up
+from pcheck.harness.report import write_report
+from pcheck.ledger import (
+    PROFILE_EXAMPLES,
+    REGISTRY,
+    Claim,
+    Context,
+    Evidence,
+    Outcome,
+    load_claims,
+)
 
 
 def register_profiles() -> None:
@@ -79,7 +89,6 @@ def pytest_report_header(config):
 
 
 def pytest_sessionstart(session):
-    from pcheck.core.kernels import warm_up
 
     warm_up()
 
@@ -93,7 +102,6 @@ def pcheck_profile(request) -> str:
 @pytest.fixture
 def pcheck_context(request):
     """A :class:`pcheck.ledger.Context` on the active profile, for running ledger checks in tests."""
-    from pcheck.ledger import Context
 
     report_dir = request.config.getoption("--pcheck-report")
     if report_dir is not None:  # figures of checks go next to the report
@@ -143,7 +151,6 @@ def linked_claim(claim_id: str, tests: list[dict]):
     or, for an id not in the ledger, an entry made of the first test's docstring and node id."""
     import dataclasses
 
-    from pcheck.ledger import REGISTRY, Claim
 
     expected = next((t["expected"] for t in tests if t["expected"]), None)
     known = REGISTRY.get(claim_id)
@@ -154,7 +161,6 @@ def linked_claim(claim_id: str, tests: list[dict]):
 
 def claim_outcomes(tests: list[dict]) -> list:
     """One :class:`pcheck.ledger.Outcome` per linked claim id, from its tests' records."""
-    from pcheck.ledger import Evidence, Outcome
 
     outcomes = []
     for claim_id in sorted({t["id"] for t in tests}):
@@ -182,8 +188,6 @@ def pytest_sessionfinish(session):
     directory = session.config.getoption("--pcheck-report")
     if directory is None:
         return
-    from pcheck.ledger import load_claims
-    from pcheck.harness.report import write_report
 
     load_claims()
     started, start = session.config._pcheck_started

@@ -47,6 +47,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pcheck import __version__
 from pcheck.ledger import VERDICTS, notes_dir
 
 SCHEMA_VERSION = 1
@@ -133,7 +134,6 @@ def build_report(outcomes, *, command: str, profile: str, seed, seconds: float, 
     is the report this one replaces (its verdicts give ``changes``)."""
     from numba import config as numba_config
 
-    from pcheck import __version__
 
     started = started or datetime.now(timezone.utc)
     verdicts = {v: 0 for v in (*VERDICTS, "error")}

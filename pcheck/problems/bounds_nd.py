@@ -66,10 +66,10 @@ import cvxpy as cp
 import numpy as np
 from scipy import linalg, optimize
 
-from pcheck.core.validate import as_count, as_dataset, as_scalar
 from pcheck.core.costs import check_variant
-from pcheck.problems.function_space import best_scaling, dual_value, network_objective
 from pcheck.core.network import Stack
+from pcheck.core.validate import as_count, as_dataset, as_scalar
+from pcheck.problems.function_space import best_scaling, dual_value, network_objective
 
 #: A data hyperplane whose value at an enumeration ray is within this fraction of
 #: ``||z_i||`` counts as passing through it (both sides are then tried). Reason: rays come

@@ -15,9 +15,9 @@ import numpy as np
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
+from pcheck.core.network import Network, Stack
 from pcheck.core.validate import as_array, as_count, as_scalar
 from pcheck.papers.htw.periodic_tasks import _views, pack
-from pcheck.core.network import Network, Stack
 
 #: L-BFGS-B stopping: projected-gradient sup-norm and relative objective decrease; both far
 #: below the 1e-4 relative comparison tolerance of the Corollary 3.3 evidence.

@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg
 
-from pcheck.core.validate import as_array, as_count, as_dataset, as_scalar
 from pcheck.core.costs import check_variant
 from pcheck.core.network import Stack
+from pcheck.core.validate import as_array, as_count, as_dataset, as_scalar
 
 #: Relative duality gap the solver stops at (issue 4: certified 1e-9).
 GAP_TOL = 1e-9

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pcheck.core.validate import as_array, as_dataset, as_scalar
 from pcheck.core.network import Stack
+from pcheck.core.validate import as_array, as_dataset, as_scalar
 
 VARIANTS = ("7", "8")
 

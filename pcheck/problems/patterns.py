@@ -32,11 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pcheck.core.costs import check_variant
+from pcheck.core.network import Stack
 from pcheck.core.validate import as_count, as_dataset, as_scalar
 from pcheck.problems.bounds_nd import MAX_DUAL_WORK, certify, dual_work
-from pcheck.core.costs import check_variant
 from pcheck.problems.function_space import network_objective
-from pcheck.core.network import Stack
 
 #: Exact enumeration is used while ``C(N, d_in) * 2^(d_in+1)`` candidate patterns stay below
 #: this; beyond, patterns are sampled. Reason: one conic variable block per pattern.

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pcheck.core.validate import as_array, as_dataset, as_scalar
 from pcheck.core.network import Stack
+from pcheck.core.validate import as_array, as_dataset, as_scalar
 
 #: Singular values below ``PINV_RCOND * s_max`` are treated as zero when ``lam = 0``
 #: (minimum-norm least squares); 1e-13 is ~ 500 eps, the usual numerical-rank threshold

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
-from pcheck.problems import function_space as fs
-from pcheck.core.validate import as_count, as_dataset, as_scalar
 from pcheck.core.costs import check_variant
 from pcheck.core.network import Stack
+from pcheck.core.validate import as_count, as_dataset, as_scalar
+from pcheck.problems import function_space as fs
 from pcheck.testing import RTOL_CERTIFIED
 
 #: Subsets of the function-space atoms tried exhaustively when there are at most this

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from pcheck.problems.deep import bottleneck_representation, numerical_rank, train
 from pcheck.ledger import Evidence, claim
-from pcheck.papers.htw.thm3_2 import certified_width_refutation
-
-HTW = "Heiss, Teichmann & Wutte, arXiv 2112.15577"
+from pcheck.papers.htw import HTW
+from pcheck.papers.htw.width_evidence import certified_width_refutation
+from pcheck.problems.deep import bottleneck_representation, numerical_rank, train
 
 #: "reached" when (best_{N+1} - best_{2N+2}) / best_{2N+2} <= this. Reason: L-BFGS-B stalls
 #: at ReLU kinks sitting on data points, and the best objectives of independent restarts on

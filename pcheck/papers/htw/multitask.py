@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pcheck.core.measure import kinks
 from pcheck.core.validate import as_array, as_count, as_scalar
 from pcheck.problems.function_space import fit_function_space
 from pcheck.problems.gp import fit_gp
@@ -147,7 +148,6 @@ def kink_alignment(positions, jumps, *, tol: float = 1e-6, mass_rtol: float = 1e
 
 def stack_kink_sets(stack):
     """``(positions, jumps)`` per output of a 1D stack, for :func:`kink_alignment`."""
-    from pcheck.core.measure import kinks
 
     kk = kinks(stack)
     return [kk.x] * stack.d_out, [kk.jump[:, k] for k in range(stack.d_out)]

@@ -13,14 +13,18 @@ from hypothesis import strategies as st
 
 from pcheck import strategies as pst
 from pcheck.core.costs import parameter_cost
-from pcheck.ledger import Evidence, claim, property_check
 from pcheck.core.measure import kinks
 from pcheck.core.network import Stack
-from pcheck.problems.penalty import atom_cost, hyperplane_program, penalty, savarese_value
 from pcheck.core.rescaling import balance, l2_norm_sq
+from pcheck.ledger import Evidence, claim, property_check
+from pcheck.papers.htw import HTW
+from pcheck.problems.penalty import (
+    atom_cost,
+    hyperplane_program,
+    penalty,
+    savarese_value,
+)
 from pcheck.testing import RTOL_CERTIFIED
-
-HTW = "Heiss, Teichmann & Wutte, arXiv 2112.15577"
 
 #: Two certified values are compared with this relative slack: both sides carry a certified
 #: relative gap of at most RTOL_CERTIFIED, so a true equality can show a difference of up to

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pcheck.core.validate import as_array, as_count, as_scalar
 from pcheck.core.network import Network, Stack
+from pcheck.core.validate import as_array, as_count, as_scalar
 from pcheck.problems.random_features import observation_mask
 
 #: L-BFGS stopping: gradient sup-norm and relative objective decrease; 1e-9 / 1e-12

@@ -3,18 +3,29 @@ first layer) multi-task learning, and the periodic-representation example."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from hypothesis import strategies as st
 
 from pcheck import strategies as pst
-from pcheck.problems.gp import fit_gp, monte_carlo_kernel, nngp_kernel
+from pcheck.core.measure import kinks
 from pcheck.ledger import Evidence, claim, property_check
-from pcheck.problems.random_features import fit_random_features, ridge_lower_bound, ridge_objective
+from pcheck.papers.htw import HTW
+from pcheck.papers.htw.multitask import (
+    MODELS,
+    benefit_curve,
+    kink_alignment,
+    kink_tasks,
+)
+from pcheck.problems.function_space import fit_function_space, violations
+from pcheck.problems.gp import fit_gp, monte_carlo_kernel, nngp_kernel
+from pcheck.problems.random_features import (
+    features,
+    fit_random_features,
+    observation_mask,
+    ridge_lower_bound,
+    ridge_objective,
+)
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_close_scaled
-
-HTW = "Heiss, Teichmann & Wutte, arXiv 2112.15577"
 
 #: Number of standard errors a Monte-Carlo estimate may lie from its exact mean: the
 #: estimates are means of >= 100 i.i.d. draws, so by the CLT |z| > 5 has probability
@@ -59,7 +70,6 @@ def _svd_condition_scale(X, y, lam, V, b, rows) -> np.ndarray:
     """Condition scale of :func:`pcheck.problems.random_features.ridge_solve`: the SVD solve
     ``|Q| |s inv| |U^T| |y|`` plus its refinement step
     ``|Q| inv |Q^T| (|Phi^T| (|y| + |Phi| |B|) + lam |B|)``, ``inv = 1 / (s^2 + lam)``."""
-    from pcheck.problems.random_features import features
 
     Phi = features(X, V, b)
     if rows is not None:
@@ -91,7 +101,6 @@ def certificate_rounding(fit, X, Y, lam, mask) -> np.ndarray:
     ``Phi^T alpha`` up to ``d = |Phi|^T e + n eps |Phi|^T |alpha|``, so the dual term
     ``||Phi^T alpha||^2 / lam`` errs by ``(2 ||Phi^T alpha|| ||d|| + ||d||^2) / lam`` and the
     loss terms by ``4 ||alpha|| ||e||``."""
-    from pcheck.problems.random_features import features, observation_mask
 
     obs = observation_mask(mask, Y.shape)
     Phi = features(X, fit.V, fit.b)
@@ -217,117 +226,26 @@ def check_nngp_kernel(ctx):
                     details={"samples": samples, "widths": [32, 128]})
 
 
-#: A representation counts as periodic when its periodicity defect is below this. Reason:
-#: a monotone H, e.g. H(x) = x on [0, 3] with P = 1, has defect P / std(x) = 1 / 0.58 = 1.7
-#: (a constant-slope H); 0.25 leaves room for the training error of an L-BFGS run while
-#: staying far below any non-periodic H the runs produce (alone: 1.2 - 2.1).
-PERIODIC_DEFECT_MAX = 0.25
-#: "Joint beats alone" means the held-out RMS error of every data-poor task is at most
-#: this fraction of the error trained alone (a qualitative margin, not a tolerance).
-BENEFIT_RATIO_MAX = 0.5
 
 
-@functools.lru_cache(maxsize=8)
-def appendix_b_run(seed: int, restarts: int | None = None, maxiter: int | None = None, *, alone: bool = True):
-    """The Appendix B experiment with :data:`pcheck.papers.htw.periodic_tasks.APPENDIX_B_DEFAULTS` (optionally
-    fewer ``restarts`` / ``maxiter``) on the task family of ``seed``; ``alone=False`` trains
-    the joint network only (then ``result`` is a :class:`pcheck.papers.htw.periodic_tasks.TrainedNetwork`).
-    Cached: the Appendix B claims share runs."""
-    from pcheck.papers.htw.periodic_tasks import APPENDIX_B_DEFAULTS, joint_vs_separate, periodic_tasks, train
-
-    options = dict(APPENDIX_B_DEFAULTS)
-    options.update({k: v for k, v in (("restarts", restarts), ("maxiter", maxiter)) if v is not None})
-    tasks = periodic_tasks(rng=seed)
-    if alone:
-        joint = appendix_b_run(seed, restarts, maxiter, alone=False)[1] if restarts or maxiter else best_joint(seed)
-        return tasks, joint_vs_separate(tasks, seed=seed, joint=joint, **options)
-    lam = options.pop("lam")
-    return tasks, train(tasks.X, tasks.Y, lam, mask=tasks.mask, rng=seed, **options)
 
 
-def _seeds(ctx):
-    return range(ctx.seed, ctx.seed + ctx.pick(dev=3, ci=4, nojit=1))
 
 
-#: Starts of the wider search run for a seed whose best H is not P-periodic. Reason: with the
-#: default 4 starts seed 4 ends at objective 0.246 with a non-periodic H (defect 2.2 at P and
-#: 2.9 at 2P), while 8 starts reach 0.0785 with a P-periodic one: a local search that misses
-#: cannot refute, so a failure counts only if the wider search's best still fails.
-ESCALATED_RESTARTS = 12
 
 
-#: The task family whose best representation found has period 2P, not P (proofs_notes/
-#: htw-appendix-b.md): the "period P" entry always includes it, whatever ``--seed``.
-PERIOD_2P_SEED = 2
 
 
-@functools.lru_cache(maxsize=8)
-def best_joint(seed: int):
-    """The joint network with the lowest objective found: the default search, and the wider
-    one (:data:`ESCALATED_RESTARTS` starts) when the default's H is not P-periodic."""
-    from pcheck.papers.htw.periodic_tasks import periodicity_defect
-
-    tasks, fit = appendix_b_run(seed, alone=False)
-    if periodicity_defect(fit.network, tasks.period, 0.0, tasks.periods * tasks.period) > PERIODIC_DEFECT_MAX:
-        fit = min(fit, appendix_b_run(seed, ESCALATED_RESTARTS, alone=False)[1], key=lambda f: f.objective)
-    return fit
 
 
-def representation_defects(ctx, seeds=None) -> list:
-    """Per seed (default :func:`_seeds`): ``(seed, defect at period P, defect at period 2P)``
-    of the H of :func:`best_joint`."""
-    from pcheck.papers.htw.periodic_tasks import periodic_tasks, periodicity_defect
-
-    out = []
-    for seed in _seeds(ctx) if seeds is None else seeds:
-        tasks, fit = periodic_tasks(rng=seed), best_joint(seed)
-        span = tasks.periods * tasks.period
-        out.append((seed, periodicity_defect(fit.network, tasks.period, 0.0, span),
-                    periodicity_defect(fit.network, 2 * tasks.period, 0.0, span)))
-    return out
 
 
-@claim("htw.appendix_b.periodic", source=f"{HTW}, Appendix B", note="htw-appendix-b.md",
-       statement="Trained with weight decay on 7 tasks of a common period P (d_in = 1, three stacks, d_1 = d_2 = 1, "
-                 "identity sigma), the learned representation H = h_2 o h_1 is periodic (period P or 2P).")
-def check_appendix_b_periodic(ctx):
-    return periodicity_evidence(representation_defects(ctx), lambda d: min(d[1], d[2]),
-                                "min over P, 2P of ||H(x+p) - H(x)|| / ||H - mean H||")
 
 
-def periodicity_evidence(defects, defect, measure: str) -> Evidence:
-    """"holds" when ``defect(row)`` of every ``(seed, defect P, defect 2P)`` row is at most
-    :data:`PERIODIC_DEFECT_MAX`, else "refuted" with the failing rows."""
-    bad = [d for d in defects if defect(d) > PERIODIC_DEFECT_MAX]
-    return Evidence("holds" if not bad else "refuted", len(defects), max(defect(d) for d in defects),
-                    f"{measure} (periodic below {PERIODIC_DEFECT_MAX})",
-                    counterexample=None if not bad else f"(seed, defect P, defect 2P): {bad}",
-                    reproduce=f"pcheck plot appendix-b --seed {bad[0][0]}" if bad else None,
-                    details={"defects (seed, P, 2P)": defects})
 
 
-@claim("htw.appendix_b.period_is_task_period", source=f"{HTW}, Appendix B", note="htw-appendix-b.md",
-       expected="refuted",
-       statement="In the Appendix B setting the learned representation H = h_2 o h_1 has the tasks' period P itself "
-                 "(rather than a multiple, with h_3 doing the last fold).")
-def check_appendix_b_period_is_task_period(ctx):
-    return periodicity_evidence(representation_defects(ctx, sorted({PERIOD_2P_SEED, *_seeds(ctx)})),
-                                lambda d: d[1], "||H(x+P) - H(x)|| / ||H - mean H||")
 
 
-@claim("htw.appendix_b.benefit", source=f"{HTW}, Appendix B and section 4", note="htw-appendix-b.md",
-       statement="In the Appendix B setting a data-poor task (data in the first period only) trained jointly with "
-                 "the other tasks has a lower held-out error than trained alone with the same architecture.")
-def check_appendix_b_benefit(ctx):
-    tasks, result = appendix_b_run(ctx.seed)
-    ratio = float(np.max(result.joint_error / result.alone_error))
-    verdict = "holds" if ratio <= BENEFIT_RATIO_MAX else "refuted"
-    details = {"joint_objective": result.joint.objective, "restart_objectives": list(result.joint.objectives),
-               "poor_tasks": list(tasks.poor), "joint_rms": result.joint_error.tolist(),
-               "alone_rms": result.alone_error.tolist(), "joint_periodicity_defect": result.joint_periodicity}
-    return Evidence(verdict, len(tasks.poor), ratio, f"held-out RMS joint / alone (benefit below {BENEFIT_RATIO_MAX})",
-                    counterexample=None if verdict == "holds" else f"seed {ctx.seed}: ratio {ratio:.3f}",
-                    reproduce=f"pcheck plot appendix-b --seed {ctx.seed}", details=details)
 
 
 # ----------------------------------------------------------------------------- coupled side
@@ -352,7 +270,6 @@ def coupled_problems(draw):
 def separate_and_joint(X, Y, lam, variant):
     """The certified joint fit, the per-task fits, and the criterion of
     :func:`joint_equals_separate_criterion`."""
-    from pcheck.problems.function_space import fit_function_space
 
     joint = fit_function_space(X, Y, lam, variant)
     alone = [fit_function_space(X, Y[:, [k]], lam, variant) for k in range(Y.shape[1])]
@@ -367,7 +284,6 @@ def joint_equals_separate_criterion(X, Y, lam, variant, alone) -> tuple[float, f
     solver's inexactness): the loss is strictly convex in the fitted values, so the optimal
     dual is unique, and the stacked separate solution is jointly optimal iff its dual is
     jointly feasible (KKT)."""
-    from pcheck.problems.function_space import violations
 
     x = X[:, 0]
     alpha = np.column_stack([2 * (Y[:, k] - a.stack(X)[:, 0]) for k, a in enumerate(alone)])
@@ -424,11 +340,8 @@ BENEFIT_LAM = 0.3
 def alignment(seed: int, lam: float = 0.1, variant: str = "7"):
     """Kink alignment (fraction of each task's curvature mass at kinks shared with another
     task) of the joint certified fit and of the separate fits, on a related family (rho = 1)."""
-    from pcheck.problems.function_space import fit_function_space
-    from pcheck.papers.htw.multitask import kink_alignment, kink_tasks
 
     fam = kink_tasks(tasks=3, relatedness=1.0, points=16, poor_points=16, noise=0.05, rng=seed)
-    from pcheck.core.measure import kinks
 
     joint = kinks(fit_function_space(fam.X, fam.Y, lam, variant).stack)
     T = fam.Y.shape[1]
@@ -452,7 +365,6 @@ def check_kink_alignment(ctx):
 
 def benefit_numbers(ctx, relatedness=(0.0, 1.0)):
     """``{model: (relatedness, alone, joint)}`` for the three models on :data:`BENEFIT_FAMILY`."""
-    from pcheck.papers.htw.multitask import MODELS, benefit_curve
 
     seeds = tuple(range(ctx.seed, ctx.seed + ctx.pick(dev=3, ci=5, nojit=1)))
     return {m: benefit_curve(m, BENEFIT_LAM, relatedness=relatedness, seeds=seeds, **BENEFIT_FAMILY) for m in MODELS}

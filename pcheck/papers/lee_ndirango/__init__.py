@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pcheck.papers.lee_ndirango import teacher_student as ln
 from pcheck.ledger import Evidence, claim
+from pcheck.papers.lee_ndirango import teacher_student as ln
 
 LN = "Lee & Ndirango, NeurIPS 2019"
 

@@ -38,7 +38,6 @@ from scipy.integrate import solve_ivp
 
 from pcheck.core.validate import as_array, as_count, as_scalar
 
-
 # --------------------------------------------------------------------------- teachers
 
 

@@ -16,111 +16,60 @@ variant "8" exactly when the masses are positively parallel, negative in variant
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-
 import numpy as np
 from hypothesis import strategies as st
 
 from pcheck import strategies as pst
-from pcheck.problems.function_space import dual_value, feasible_dual_point, fit_function_space, kink_angle
+from pcheck.core.measure import kinks
 from pcheck.ledger import Evidence, claim, property_check
-from pcheck.core.measure import atoms, kinks
-from pcheck.core.network import Stack
-from pcheck.problems.neuron_kernel import balanced_objective, certified_fit, kernel_ridge_stack, kernel_transfer
+from pcheck.papers.shenouda.multivariate import (
+    combine,
+    common_scale_verdict,
+    fixed_kernel_verdict,
+    transfer_protocol,
+    transfer_rows,
+    transfer_table,
+)
+from pcheck.papers.shenouda.univariate import (
+    CTD_TOL,
+    KINK_TOL,
+    connect_the_dots_bound,
+    consecutive_merges,
+    convex_single_task,
+    ctd_defect,
+    distinct_kinks,
+    random_tasks,
+    second_minimizer,
+)
+from pcheck.problems.function_space import (
+    fit_function_space,
+)
+from pcheck.problems.neuron_kernel import (
+    balanced_objective,
+    certified_fit,
+    kernel_ridge_stack,
+)
 from pcheck.testing import RTOL_CERTIFIED
 
 SOURCE = "Nakhleh, Shenouda & Nowak, arXiv 2410.21696 (NeurIPS 2024)"
 BF = "Boursier & Flammarion, arXiv 2303.01353 (NeurIPS 2023)"
 
-#: Masses count as positively parallel when ``1 - cos(angle) <= PARALLEL_TOL``: the solver's
-#: masses carry the relative error of a 1e-9 gap, ~1e-8 in direction after the polish.
-PARALLEL_TOL = 1e-8
 
 
-#: An atom sits at a data point when its kink is within this distance of it (the solver's
-#: Newton polish places kinks to ~1e-8).
-AT_DATA_TOL = 1e-6
 
 
-@dataclass(frozen=True)
-class Merge:
-    """Merging two atoms (kinks ``p_a``, ``p_b``) at ``q``: the objective of the merged
-    network, its sup distance from the fit on ``[p_a, p_b]`` and the cosine of the masses."""
-
-    p_a: float
-    p_b: float
-    q: float
-    objective: float
-    distance: float
-    cosine: float
 
 
-def atom_network(s, p, M, constant, c) -> Stack:
-    """The stack ``sum_k M_k relu(s_k (x - p_k)) + constant + c`` (neuron ``v = s_k``,
-    ``b = -s_k p_k``, ``w = M_k``; the constant as one ``v = 0, b = 1`` neuron)."""
-    V = np.append(s, 0.0)[:, None]
-    return Stack(V, np.append(-s * p, 1.0), np.column_stack([M.T, constant]), c)
 
 
-def fit_atoms(fit):
-    """``(s, p, M, constant, c)`` of the fit's stack (1D atoms, kink form ``p = s r``)."""
-    a = atoms(fit.stack)
-    s = a.s[:, 0]
-    return s, s * a.r, a.m, a.constant, a.c
 
 
-def consecutive_merges(fit, X, Y, variant):
-    """Every merge of two same-direction atoms of ``fit`` sitting at consecutive distinct
-    data points (module docstring), with the eq.-(4) objective of the merged network."""
-    xs = np.unique(X[:, 0])
-    s, p, M, constant, c = fit_atoms(fit)
-    out = []
-    for direction in (1.0, -1.0):
-        at = {}
-        for k in np.flatnonzero((s == direction) & (np.linalg.norm(M, axis=1) > 0)):
-            hit = np.flatnonzero(np.abs(xs - p[k]) <= AT_DATA_TOL)
-            if hit.size:
-                at.setdefault(int(hit[0]), []).append(k)
-        for i in range(len(xs) - 1):
-            if i not in at or i + 1 not in at or len(at[i]) != 1 or len(at[i + 1]) != 1:
-                continue
-            a, b = at[i][0], at[i + 1][0]
-            na, nb = np.linalg.norm(M[a]), np.linalg.norm(M[b])
-            q = (na * p[a] + nb * p[b]) / (na + nb)
-            keep = np.ones(len(p), bool)
-            keep[[a, b]] = False
-            merged = atom_network(np.append(s[keep], direction), np.append(p[keep], q),
-                                  np.vstack([M[keep], M[a] + M[b]]), constant, c)
-            grid = np.linspace(p[a], p[b], 201)[:, None]
-            out.append(Merge(float(p[a]), float(p[b]), float(q), balanced_objective(merged, X, Y, fit.lam, variant),
-                             float(np.max(np.abs(merged(grid) - fit.stack(grid)))), float(M[a] @ M[b] / (na * nb))))
-    return out
 
 
-def second_minimizer(X, Y, lam, variant="8"):
-    """``(fit, merge)``: a certified fit and a merge of it that is a different network function
-    with objective within the certified gap of the optimum (a second minimizer), or
-    ``(fit, None)`` when no consecutive merge qualifies."""
-    fit = fit_function_space(X, Y, lam, variant)
-    slack = RTOL_CERTIFIED * max(fit.objective, 1.0) + (fit.objective - fit.lower_bound)
-    for m in consecutive_merges(fit, X, Y, variant):
-        if m.objective <= fit.lower_bound + slack and m.distance > 1e-6 * max(1.0, np.max(np.abs(Y))):
-            return fit, m
-    return fit, None
 
 
-def convex_single_task():
-    """``x_i`` in [-1, 1] (5 points), ``y = x^2``: every consecutive slope change is +;
-    ``lam = 0.01`` keeps the fit near interpolation."""
-    X = np.array([[-1.0], [-0.5], [0.1], [0.4], [1.0]])
-    return X, X**2, 0.01
 
 
-def random_tasks(T: int, rng, N: int = 6):
-    """``T`` Gaussian tasks on ``N`` sorted uniform inputs in [-1, 1]."""
-    X = np.sort(rng.uniform(-1, 1, N))[:, None]
-    return X, rng.standard_normal((N, T))
 
 
 @claim("shenouda.single_task_nonunique", source=f"{SOURCE}, section 1 and 3 (single-task solutions non-unique)",
@@ -168,16 +117,8 @@ def check_multitask_unique(ctx):
                     details={"generic": rows, "exceptional_distance": m.distance})
 
 
-#: Kinks closer than this are one kink when counting positions: the solver's polish leaves
-#: split atoms ~1e-8 apart (positions move by Newton steps to ~sqrt(gap) accuracy).
-KINK_TOL = 1e-6
 
 
-def distinct_kinks(fit) -> np.ndarray:
-    """Sorted kink positions of ``fit`` with nonzero mass, merged within :data:`KINK_TOL`."""
-    _, p, M, _, _ = fit_atoms(fit)
-    p = np.sort(p[np.linalg.norm(M, axis=1) > 0])
-    return p[np.concatenate([[True], np.diff(p) > KINK_TOL])] if p.size else p
 
 
 @claim("shenouda.penalized_bias_off_data", source=f"{BF}; contrast with {SOURCE}", note="shenouda-univariate.md",
@@ -197,21 +138,8 @@ def check_penalized_bias(ctx):
                              "gap_7": fit7.gap, "gap_8": fit8.gap})
 
 
-#: The connect-the-dots defect below which a fit counts as the linear interpolant of its
-#: own fitted values: the solver's kinks sit at data points to ~1e-8 after the polish, so a
-#: piecewise-linear fit deviates from its interpolant by ~1e-8 x slope; 1e-6 leaves room.
-CTD_TOL = 1e-6
 
 
-def ctd_defect(fit, X) -> float:
-    """``sup_{[x_1, x_N]} ||f - I f|| / max |f(x_i)|``, ``I f`` the connect-the-dots (piecewise
-    linear) interpolant of ``f``'s values at the data: 0 iff ``f`` is linear between
-    consecutive data points, i.e. is the min-norm H^1([x_1, x_N]) interpolant of its values."""
-    x = X[:, 0]
-    grid = np.linspace(x.min(), x.max(), 2001)
-    f, fx = fit.stack(grid[:, None]), fit.stack(X)
-    lin = np.column_stack([np.interp(grid, x, fx[:, k]) for k in range(fx.shape[1])])
-    return float(np.max(np.abs(f - lin)) / max(np.max(np.abs(fx)), np.finfo(float).tiny))
 
 
 def ctd_table(ctx, variant: str, lam: float = 1e-4):
@@ -262,45 +190,10 @@ CTD7_Y = np.array([[0.06680297895829256, 1.9766466557432276], [-0.30083645041366
 CTD7_LAM = 1e-4
 
 
-def connect_the_dots_atoms(xs) -> np.ndarray:
-    """Closed angle intervals (``fit_function_space(allowed=...)``) of the atoms a function
-    that is connect-the-dots on ``[x_1, x_N]`` may use: kinks at the data points (both
-    orientations, degenerate intervals) and whole arcs whose kinks lie outside ``[x_1, x_N]``
-    (affine on the data hull; the arc through ``pi/2`` holds the ``v = 0`` neuron)."""
-    ends = np.sort(np.concatenate([kink_angle(1, xs), kink_angle(-1, xs), [-np.pi / 2, 1.5 * np.pi]]))
-    out = [[e, e] for e in ends[1:-1]]
-    for a, b in zip(ends[:-1], ends[1:]):
-        mid = 0.5 * (a + b)
-        if np.cos(mid) == 0.0 or not xs[0] <= -np.tan(mid) <= xs[-1]:
-            out.append([a, b])
-    return np.array(out)
 
 
-def affine_pair_ratio(alpha, x) -> float:
-    """``max_{p in [x_1, x_N]} ||sum_i alpha_i (x_i - p)|| / sqrt(1 + p^2)``: the dual constraint
-    (variant "7") of a cancelling pair ``m relu(x - p) - m relu(p - x) = m (x - p)`` at an interior
-    ``p``, which costs ``4 ||m|| sqrt(1 + p^2)`` and keeps a function connect-the-dots; its bound is
-    ``4 lam``. Exact: the ratio's square is a quotient of quadratics in ``p``, maximal at an end
-    or at a root of ``B p^2 + (A - C) p - B``."""
-    a, b = alpha.T @ x, alpha.sum(axis=0)
-    A, B, C = float(b @ b), float(a @ b), float(a @ a)
-    roots = np.roots([B, A - C, -B]) if B != 0.0 else np.zeros(0)
-    ps = [x.min(), x.max()] + [r.real for r in roots if r.imag == 0.0 and x.min() <= r.real <= x.max()]
-    return max(np.sqrt(max(C - 2 * p * B + p * p * A, 0.0) / (1 + p * p)) for p in ps)
 
 
-def connect_the_dots_bound(X, Y, lam):
-    """``(optimum fit, certified lower bound of eq. (4) over connect-the-dots functions)``,
-    variant "7": the restricted solve over :func:`connect_the_dots_atoms`; its dual point also
-    satisfies the cancelling-pair constraint (checked, :func:`affine_pair_ratio`), so the bound
-    covers every representation of such a function."""
-    allowed = connect_the_dots_atoms(np.unique(X[:, 0]))
-    full = fit_function_space(X, Y, lam, "7")
-    ctd = fit_function_space(X, Y, lam, "7", allowed=allowed)
-    point, _ = feasible_dual_point(X[:, 0], Y, lam, "7", 2.0 * (Y - ctd.stack(X)), allowed=allowed)
-    if affine_pair_ratio(point, X[:, 0]) > 4.0 * lam:
-        raise AssertionError("the connect-the-dots dual point violates the cancelling-pair constraint")
-    return full, dual_value(point, Y, lam, "7")
 
 
 @claim("shenouda.multitask_ctd_penalized_bias", source=f"{BF}; extension of {SOURCE}", note="shenouda-univariate.md",
@@ -374,113 +267,26 @@ def check_multivariate_kernel_identity(ctx):
                           claim_id="shenouda.multivariate_kernel_identity")
 
 
-KINDS = ("diverse", "rank_one", "mixed")
 
 
-def task_family(seed: int, T: int, kind: str = "diverse", N: int = 6, d_in: int = 2):
-    """``(X, Y (N, T + 1))``: ``N`` inputs uniform in ``[-1, 1]^d_in``; labels i.i.d. N(0, 1)
-    ("diverse"), ``y u^T`` ("rank_one", ``y``, ``u`` i.i.d. N(0, 1)), or rank one with an
-    independent task 0 ("mixed"). Tasks are nested: the first ``T + 1`` columns of the
-    ``T = 32`` family."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    rng = np.random.default_rng([seed, 2410])
-    X = rng.uniform(-1, 1, (N, d_in))
-    if kind == "diverse":
-        return X, rng.standard_normal((N, 33))[:, :T + 1]
-    Y = np.outer(rng.standard_normal(N), rng.standard_normal(33))
-    if kind == "mixed":
-        Y[:, 0] = rng.standard_normal(N)
-    return X, Y[:, :T + 1]
 
 
-@functools.cache
-def transfer_rows(seeds: tuple, Ts: tuple, lams: tuple, variant: str = "7", kind: str = "diverse") -> tuple:
-    """``(lam, seed, KernelTransfer)`` for every combination (the single-task fit shared over T)."""
-    rows = []
-    for lam in lams:
-        for seed in seeds:
-            X, Y = task_family(seed, max(Ts), kind)
-            single = certified_fit(X, Y[:, :1], lam, variant)
-            rows += [(lam, seed, kernel_transfer(X, Y[:, :T + 1], lam, variant, single=single)) for T in Ts]
-    return tuple(rows)
 
 
-#: The protocol registered in the note before measuring: 5 seeds, T = 1..32, two lam.
-REGISTERED = {"seeds": (0, 1, 2, 3, 4), "Ts": (1, 2, 4, 8, 16, 32), "lams": (0.1, 0.01)}
 
 
-def transfer_protocol(ctx) -> dict:
-    """Ledger sizes by profile (``ci`` = ``dev``: the tests run under both; ``thorough``: the
-    registered seeds and both ``lam``, T up to 16). T = 32 (~5 s per fit pair) is left to
-    :func:`print_transfer_table`, which runs :data:`REGISTERED`. ``dev`` takes medians over 3
-    seeds at ``lam = 0.1`` only. Reason: one seed is not the registered median (on seeds 0..7
-    alone, r_16 ranges 0.01..0.14 and the certified bars at lam = 0.01 0.002..0.18, so single
-    seeds gave "holds" on 4 of 8 and "open" on the rest), and at lam = 0.01 three seeds still
-    leave bars up to 0.11 at 10 exchange rounds."""
-    return {"seeds": tuple(ctx.seed + i for i in range(ctx.pick(dev=3, thorough=5, nojit=1))),
-            "Ts": ctx.pick(dev=(1, 4, 16), thorough=(1, 2, 4, 8, 16), nojit=(1, 16)),
-            "lams": ctx.pick(dev=(0.1,), thorough=(0.1, 0.01), nojit=(0.1,))}
 
 
-def medians(rows, lam, field: str, min_T: int = 1):
-    """``(Ts, median over seeds of field)`` at ``lam``."""
-    Ts = sorted({r.T for l, _, r in rows if l == lam and r.T >= min_T})
-    return np.array(Ts, float), np.array([np.median([getattr(r, field) for l, _, r in rows if l == lam and r.T == T])
-                                          for T in Ts])
 
 
-def loglog_slope(x, y) -> float:
-    """Least-squares slope of ``log y`` against ``log x``."""
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
-def combine(verdicts) -> str:
-    """Registered rule: refuted if any ``lam`` refutes, holds if every ``lam`` holds, else open."""
-    return "refuted" if "refuted" in verdicts else "holds" if all(v == "holds" for v in verdicts) else "open"
 
 
-def fixed_kernel_verdict(rows):
-    """Per ``lam`` (note, (B)): slope of median ``r_T``; holds if slope <= -0.3 and ``r + bar``
-    at the largest T <= 0.1; refuted if slope > -0.1 or ``r - bar`` >= 0.5; else open."""
-    verdicts, table = [], {}
-    for lam in sorted({l for l, _, _ in rows}, reverse=True):
-        Ts, r = medians(rows, lam, "r")
-        _, bar = medians(rows, lam, "r_bar")
-        slope = loglog_slope(Ts, r)
-        v = "holds" if slope <= -0.3 and r[-1] + bar[-1] <= 0.1 else \
-            "refuted" if slope > -0.1 or r[-1] - bar[-1] >= 0.5 else "open"
-        verdicts.append(v)
-        table[str(lam)] = {"slope": slope, "r_last": float(r[-1]), "bar_last": float(bar[-1]), "verdict": v}
-    return combine(verdicts), table
 
 
-def common_scale_verdict(rows):
-    """Per ``lam`` (note, (C)): slope of median ``CV_T`` over T >= 2; holds if slope <= -0.3
-    and ``CV`` at the largest T <= 0.2; refuted if ``CV >= 0.5 x floor`` and slope > -0.1."""
-    verdicts, table = [], {}
-    for lam in sorted({l for l, _, _ in rows}, reverse=True):
-        Ts, cv = medians(rows, lam, "cv", min_T=2)
-        _, floor = medians(rows, lam, "floor", min_T=2)
-        slope = loglog_slope(Ts, cv) if len(Ts) > 1 else 0.0
-        v = "holds" if slope <= -0.3 and cv[-1] <= 0.2 else \
-            "refuted" if cv[-1] >= 0.5 * floor[-1] and slope > -0.1 else "open"
-        verdicts.append(v)
-        table[str(lam)] = {"slope": slope, "cv_last": float(cv[-1]), "floor_last": float(floor[-1]), "verdict": v}
-    return combine(verdicts), table
 
 
-def transfer_table(rows) -> list:
-    """JSON rows of medians over seeds: ``[lam, T, e, bar, d, r, r_bar, baseline, r_baseline,
-    drift, cv, floor, largest gap]``."""
-    fields = ("e", "bar", "d", "r", "r_bar", "baseline", "r_baseline", "drift", "cv", "floor")
-    out = []
-    for lam in sorted({l for l, _, _ in rows}, reverse=True):
-        for T in sorted({r.T for l, _, r in rows if l == lam}):
-            sel = [r for l, _, r in rows if l == lam and r.T == T]
-            out.append([lam, T] + [float(np.median([getattr(r, f) for r in sel])) for f in fields]
-                       + [max(r.gap for r in sel)])
-    return out
 
 
 def by_variant(ctx, rule) -> tuple:
@@ -527,15 +333,3 @@ def check_multivariate_common_scale(ctx):
                     details={"per_variant_lam": tables})
 
 
-def print_transfer_table(variant: str = "7", kind: str = "diverse") -> None:
-    """Print the medians over seeds of :func:`transfer_table` on the :data:`REGISTERED`
-    protocol and both verdicts (~30-60 s), e.g.
-    ``python -c "from pcheck.papers.shenouda import print_transfer_table as p; p('8')"``."""
-    rows = transfer_rows(**REGISTERED, variant=variant, kind=kind)
-    print(f"variant {variant}, {kind} tasks; medians over seeds {REGISTERED['seeds']}")
-    print("   lam   T      e_T    bar      d_T     r_T  r_bar  single  r_single  drift   CV  floor    gap")
-    for lam, T, e, bar, d, r, rb, b, rbs, drift, cv, floor, gap in transfer_table(rows):
-        print(f"{lam:6g} {T:3d} {e:8.2e} {bar:6.1e} {d:7.4f} {r:7.4f} {rb:6.3f} {b:7.4f} {rbs:8.3f} {drift:6.3f} "
-              f"{cv:4.2f} {floor:5.2f} {gap:6.1e}")
-    print("(B) fixed kernel:", fixed_kernel_verdict(rows))
-    print("(C) common scale:", common_scale_verdict(rows))
