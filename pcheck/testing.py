@@ -12,20 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Same sum, different order: float64 rounding is at most ``~ n * eps`` relative to the
-#: condition scale; 1e-12 leaves a factor > 100 over eps = 2.2e-16 for the term counts
-#: the tests use (at most a few thousand).
-RTOL_REORDER = 1e-12
+from pcheck.core.tolerances import RTOL_CERTIFIED, RTOL_CERTIFIED_ND, RTOL_REORDER
 
-#: Certified comparisons: the relative duality gap pcheck's solvers must reach (issue 3,
-#: issue 4: 1e-9).
-RTOL_CERTIFIED = 1e-9
-
-#: Certified gap bar in ``d_in > 1`` (``fit_function_space`` on the pattern program or the
-#: interval of :mod:`pcheck.problems.bounds_nd`): the conic solves run at 1e-9..1e-10 and the measured
-#: gaps are 1e-10 to 2e-7 (benchmarks/bench_bounds_nd.py, tests/test_patterns.py); 1e-6 flags
-#: a broken certificate or exchange, not solver noise.
-RTOL_CERTIFIED_ND = 1e-6
+__all__ = ["RTOL_REORDER", "RTOL_CERTIFIED", "RTOL_CERTIFIED_ND", "assert_close_scaled", "relative_error",
+           "assert_rel_close", "assert_certified", "assert_certificates_agree"]
 
 
 def assert_close_scaled(actual, expected, scale, *, rtol: float = RTOL_REORDER, what: str = "value"):

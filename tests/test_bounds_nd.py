@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from pcheck import fit_function_space, function_space_bounds
 from pcheck import strategies as pst
+from pcheck.core.objective import training_objective
 from pcheck.problems.bounds_nd import cell_patterns, constraint_sup, dual_pieces, lifted
-from pcheck.problems.function_space import network_objective
 
 #: Relative slack for comparing two certified values computed in float64 (eq.-4 sums of
 #: ~20 terms and the dual's quadratic form): ~1e-15 rounding each, 1e-12 leaves room.
@@ -73,7 +73,7 @@ def test_interval_is_ordered_and_upper_is_the_network_value(seed, N, d_out, vari
     b = function_space_bounds(X, Y, 0.1, seed=seed, variant=variant)
     assert b.variant == variant
     assert b.lower <= b.upper
-    assert b.upper == network_objective(b.stack, X, Y, 0.1, variant)
+    assert b.upper == training_objective(b.stack, X, Y, 0.1, variant)
     assert b.gap == (b.upper - b.lower) / b.upper
     assert b.gap < GAP_EXPECTED
 
@@ -149,7 +149,7 @@ def test_degenerate_data_single_point_and_duplicates(N, copies, variant):
     X, Y = _data(9, N, 2)
     X, Y = np.vstack([X] * copies), np.vstack([Y] * copies)
     b = function_space_bounds(X, Y, 0.1, variant=variant, rounds=20)
-    assert 0.0 <= b.lower <= b.upper == network_objective(b.stack, X, Y, 0.1, variant)
+    assert 0.0 <= b.lower <= b.upper == training_objective(b.stack, X, Y, 0.1, variant)
     if variant == "8" and N == 1:  # c = y_1 is free: the optimum is 0
         assert b.upper <= ZERO_FIT * float(np.sum(Y**2))
     else:

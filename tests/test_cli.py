@@ -1,8 +1,9 @@
-"""``pcheck verify``: the exit-code contract (0 all as expected, 1 a differing verdict or a
-raising check, 2 a usage error), the table, progress lines, counterexamples, reports,
-figures and ``--workers``."""
+"""``pcheck verify``: the exit-code contract (0 all as expected or skipped, 1 a differing
+verdict or a raising check, 2 a usage error found before anything runs), the table, progress
+lines, counterexamples, reports, figures and ``--workers``."""
 
 import json
+import sys
 
 import pytest
 
@@ -62,23 +63,144 @@ def test_exit_1_when_a_verdict_differs_or_a_check_raises(tmp_path, pattern):
     assert verify(tmp_path, "--claims", pattern) == 1
 
 
-@pytest.mark.parametrize("args", [["--profile", "quick"], ["--workers", "0"], ["--seed", "x"], ["--claims", "no.such.*"]])
-def test_exit_2_on_a_usage_error(tmp_path, args):
+def exit_code(argv) -> int:
     try:
-        code = verify(tmp_path, *args)
+        return main(argv)
     except SystemExit as exc:  # argparse's usage errors
-        code = exc.code
-    assert code == 2
+        return exc.code
+
+
+@pytest.mark.parametrize("args", [["--profile", "quick"], ["--workers", "0"], ["--seed", "x"], ["--claims", "no.such.*"],
+                                  ["--seed", "-1"]])
+def test_exit_2_on_a_usage_error(tmp_path, args):
+    assert exit_code(["verify", "--report", str(tmp_path / "report"), *args]) == 2
+
+
+RUNS = []
+
+
+@pytest.fixture
+def counted():
+    """The claim zz.cli.counted, which records each run in RUNS."""
+    RUNS.clear()
+    pcheck.claim("zz.cli.counted", statement="counted", source="test_cli", note="zz.md")(
+        lambda ctx: RUNS.append(ctx.seed) or Evidence("holds", 1, 0.0, "none"))
+    yield RUNS
+    del REGISTRY["zz.cli.counted"]
+
+
+def test_negative_seed_is_a_usage_error_before_anything_runs(tmp_path, counted, capsys):
+    """Issue 14, item 8: ``verify --seed -1`` was accepted and then failed claims as "error", exit 1."""
+    assert exit_code(["verify", "--claims", "zz.cli.counted", "--seed", "-1", "--report", str(tmp_path)]) == 2
+    assert "argument --seed: must be an integer >= 0, got -1" in capsys.readouterr().err
+    assert counted == []
+
+
+@pytest.mark.parametrize("target", ["file", "file/sub"])
+def test_a_report_target_that_cannot_hold_a_report_is_a_usage_error_before_the_run(tmp_path, counted, capsys, target):
+    """Issue 14, item 9: an existing file (FileExistsError traceback) or an unwritable target
+    (OSError after the whole run) is found before any claim runs, with exit 2."""
+    (tmp_path / "file").write_text("not a directory")
+    assert exit_code(["verify", "--claims", "zz.cli.counted", "--report", str(tmp_path / target)]) == 2
+    err = capsys.readouterr().err
+    assert f"pcheck verify: --report: " in err and str(tmp_path / "file") in err
+    assert counted == []
+    assert (tmp_path / "file").read_text() == "not a directory"
+
+
+@pytest.mark.skipif(sys.platform == "win32" or __import__("os").geteuid() == 0,
+                    reason="root (and Windows) can write into a read-only directory")
+def test_a_read_only_report_directory_is_a_usage_error(tmp_path, counted):
+    (tmp_path / "ro").mkdir(mode=0o500)
+    assert exit_code(["verify", "--claims", "zz.cli.counted", "--report", str(tmp_path / "ro")]) == 2
+    assert counted == []
+
+
+def test_a_report_directory_that_fails_after_the_run_still_prints_the_table(tmp_path, counted, monkeypatch, capsys):
+    """The target was checked before the run; should the write still fail (a full disk), the
+    table is printed first and the exit is 1, without a traceback."""
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("pcheck.harness.cli.write_report", full_disk)
+    assert main(["verify", "--claims", "zz.cli.counted", "--report", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "zz.cli.counted" in out and "could not write the report" in err and "No space left" in err
+
+
+def needs_matplotlib(ctx):
+    import matplotlib.pyplot  # noqa: F401  (the check's optional dependency)
+
+    return Evidence("holds", 1, 0.0, "none")
+
+
+class Uninstalled:
+    """A meta-path finder that makes a package look uninstalled: importing it, or a submodule,
+    raises the ModuleNotFoundError an absent package gives (``name`` is the top package, as
+    for a real missing package; ``sys.modules[name] = None`` would name the submodule)."""
+
+    def __init__(self, package):
+        self.package = package
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == self.package or fullname.startswith(self.package + "."):
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+        return None
+
+
+def uninstall(monkeypatch, package):
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [Uninstalled(package), *sys.meta_path])
+
+
+def test_a_claim_needing_a_missing_extra_is_skipped_not_an_error(tmp_path, monkeypatch, capsys):
+    """Issue 14, item 7: without the [plot] extra three claims were "error <-- differs", exit 1."""
+    uninstall(monkeypatch, "matplotlib")
+    pcheck.claim("zz.cli.plots", statement="draws", source="test_cli", note="zz.md")(needs_matplotlib)
+    try:
+        assert verify(tmp_path, "--claims", "zz.cli.[ph]*") == 0
+    finally:
+        del REGISTRY["zz.cli.plots"]
+    out, err = capsys.readouterr()
+    row = next(line for line in out.splitlines() if line.startswith("zz.cli.plots"))
+    assert "skipped (needs matplotlib: pip install 'pcheck[plot]')" in row and "differs" not in row
+    assert "zz.cli.plots: skipped (needs matplotlib: pip install 'pcheck[plot]') in" in err
+    assert "2 of 2 as expected (1 skipped: optional dependencies missing)" in err
+    (entry,) = [c for c in json.loads((tmp_path / "report" / "report.json").read_text())["claims"]
+                if c["id"] == "zz.cli.plots"]
+    assert (entry["verdict"], entry["as_expected"], entry["error"]) == ("skipped", True, None)
+
+
+def test_plot_checks_its_seed_and_output(tmp_path, capsys):
+    """Issue 14, item 8: ``pcheck plot appendix-b --seed -5`` ended in a traceback."""
+    assert exit_code(["plot", "appendix-b", "--seed", "-5", "--out", str(tmp_path / "figs")]) == 2
+    assert "argument --seed: must be an integer >= 0, got -5" in capsys.readouterr().err
+    (tmp_path / "file").write_text("")
+    assert exit_code(["plot", "appendix-b", "--out", str(tmp_path / "file")]) == 2
+    assert "argument --out:" in capsys.readouterr().err
+    assert not (tmp_path / "figs").exists()
+
+
+def test_plot_without_matplotlib_names_the_extra(tmp_path, monkeypatch, capsys):
+    def draw(args):
+        import matplotlib.pyplot  # noqa: F401
+
+    uninstall(monkeypatch, "matplotlib")
+    monkeypatch.setattr("pcheck.harness.cli.plot_command", draw)
+    assert exit_code(["plot", "appendix-b", "--out", str(tmp_path)]) == 2
+    assert "pcheck plot: needs matplotlib: pip install 'pcheck[plot]'" in capsys.readouterr().err
 
 
 def test_table_progress_counterexample_and_reproduce_line(tmp_path, capsys):
     assert verify(tmp_path, "--claims", "zz.cli.[ru]*", "--seed", "7") == 1
     out, err = capsys.readouterr()
     header, rule, raises, refuted, unexpected = out.splitlines()[:5]
-    assert header.split() == ["claim", "verdict", "expected", "examples", "worst", "residual", "/", "gap", "time"]
-    assert refuted.split()[:6] == ["zz.cli.refuted", "refuted", "refuted", "2", "1.00e-02", "(x/100)"]
+    assert header.split() == ["claim", "verdict", "expected", "origin", "examples", "worst", "residual", "/", "gap",
+                              "time"]
+    assert refuted.split()[:7] == ["zz.cli.refuted", "refuted", "refuted", "paper", "2", "1.00e-02", "(x/100)"]
     assert raises.split()[:4] == ["zz.cli.raises", "error", "<--", "differs"]
-    assert unexpected.split()[:5] == ["zz.cli.unexpected", "refuted", "<--", "differs", "holds"]
+    assert unexpected.split()[:6] == ["zz.cli.unexpected", "refuted", "<--", "differs", "holds", "paper"]
     assert "zz.cli.raises: check raised ZeroDivisionError: division by zero" in out
     assert "zz.cli.unexpected: counterexample\n3\nx == 3 breaks the claim\n" in out
     assert "reproduce: pcheck verify --claims 'zz.cli.unexpected' --seed 7 --profile dev" in out

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from pcheck import fit_function_space
 from pcheck.core.network import Stack
+from pcheck.core.objective import training_objective
 from pcheck.core.rescaling import l2_norm_sq
-from pcheck.problems.function_space import grid_cvxpy, kink_grid, network_objective
+from pcheck.problems.function_space import grid_cvxpy, kink_grid
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
 
 #: cvxpy + Clarabel at its default settings solves to ~1e-8 relative; the oracle
@@ -89,7 +90,7 @@ def test_link_4_5_with_a_large_constant_offset():
     for R in (1e1, 1e2, 1e3):
         tau = np.sqrt(np.linalg.norm(u) / (R * np.sqrt(1 + R * R)))  # balanced: ||w|| = ||(v, b)||
         far = Stack([[tau]], [R * tau], (u / R / tau)[:, None], fit.c)
-        value = network_objective(far, X, Y, lam, "7")
+        value = training_objective(far, X, Y, lam, "7")
         assert value >= fit.lower_bound
         excess.append(value - fit.objective)
     assert excess[0] > excess[1] > excess[2] > 0

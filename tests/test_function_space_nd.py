@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from pcheck import fit_function_space, fit_patterns, function_space_bounds
-from pcheck.problems.function_space import SPARSE_SLACK, network_objective
+from pcheck.core.objective import training_objective
+from pcheck.problems.function_space import SPARSE_SLACK
 from pcheck.testing import RTOL_CERTIFIED_ND
 
 #: Two certified float64 values compared: ~1e-15 rounding each, 1e-12 leaves room.
@@ -19,7 +20,7 @@ def _data(seed, N, d_in, d_out):
 
 def _check_interval(f, X, Y, lam, variant):
     """objective is eq. (4) of the returned network, lower_bound below it, gap their ratio."""
-    assert f.objective == network_objective(f.stack, X, Y, lam, variant)
+    assert f.objective == training_objective(f.stack, X, Y, lam, variant)
     assert 0.0 <= f.lower_bound <= f.objective
     assert f.gap == (f.objective - f.lower_bound) / f.objective
     assert f.n_atoms == f.stack.n and f.angles.shape == (0,)
@@ -118,7 +119,7 @@ def test_sparse_stack_has_at_most_N_d_out_neurons_and_the_same_value(variant):
     b = function_space_bounds(X, Y, 0.1, variant=variant, rounds=50, gap_tol=1e-9)
     s = sparse_stack(X, Y, 0.1, b.stack, variant)
     assert s.n <= X.shape[0] * Y.shape[1] < b.stack.n
-    value = network_objective(s, X, Y, 0.1, variant)
+    value = training_objective(s, X, Y, 0.1, variant)
     assert value >= b.lower
     # near-optimal: measured 1e-11..3e-9 relative above the master, i.e. within a few of its
     # certified gaps (1e-10..1e-8); ten gaps flags a broken reduction, not solver noise

@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 
 from pcheck import Stack
 from pcheck import strategies as pst
+from pcheck.core.objective import training_objective
 from pcheck.core.rescaling import rescale
 from pcheck.papers import shenouda
 from pcheck.papers.shenouda import multivariate
 from pcheck.problems.neuron_kernel import (
-    balanced_objective,
     certified_fit,
     kernel_ridge,
     kernel_ridge_stack,
@@ -102,7 +102,7 @@ def test_kernel_ridge_network_is_never_worse_in_eq4(s, variant, lam):
     rtol = solve_rtol(K, lam)
     assume(rtol < 1e-6)  # beyond, the uncentered kernel_ridge path below keeps no digits to compare
     krr = kernel_ridge_stack(s, X, Y, lam, variant)
-    G_net, G_krr = balanced_objective(s, X, Y, lam, variant), balanced_objective(krr, X, Y, lam, variant)
+    G_net, G_krr = training_objective(s, X, Y, lam, variant, rescaled=True), training_objective(krr, X, Y, lam, variant, rescaled=True)
     assert G_krr <= G_net * (1 + rtol) + rtol
     F = kernel_ridge(K, Y, lam, variant == "8")
     np.testing.assert_allclose(krr(X), F, rtol=rtol, atol=rtol * max(1.0, np.abs(Y).max()))

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from pcheck import fit_function_space, fit_network, width_sufficiency
 from pcheck.core.network import Stack
+from pcheck.core.objective import training_objective
 from pcheck.papers.htw.thm3_2 import (
     MINIMAL_LAM,
     MINIMAL_SEED,
@@ -14,7 +15,6 @@ from pcheck.papers.htw.thm3_2 import (
     MINIMAL_Y,
 )
 from pcheck.papers.htw.width_evidence import MINIMAL_NODES
-from pcheck.problems.function_space import network_objective
 from pcheck.problems.width import (
     activation_arcs,
     network_gradient,
@@ -51,7 +51,7 @@ def test_scalar_output_width_N_plus_1_is_reached(seed, N, lam, variant):
     assert v.verdict == "reached", (v.margin, v.atoms)
     assert v.network.stack.n <= N + 1
     # the objective is eq. (4) of the returned network, never below the certified bound
-    assert_rel_close(v.network_objective, network_objective(v.network.stack, X, Y, lam, variant),
+    assert_rel_close(v.network_objective, training_objective(v.network.stack, X, Y, lam, variant),
                      rtol=RTOL_REORDER, what="eq. (4) at the network")
     assert v.network_objective >= v.lower_bound * (1 - RTOL_CERTIFIED)
 
@@ -101,7 +101,7 @@ def test_minimal_counterexample_is_certified():
     # separation of 4.2e-6 relative, 4000x RTOL_CERTIFIED, so 1e-6 fails only if it shrank
     assert v.width_bound.lower_bound > v.upper_bound * (1 + 1e-6)
     assert v.network.stack.n <= 5
-    assert_rel_close(v.network_objective, network_objective(v.network.stack, X, Y, MINIMAL_LAM, "7"),
+    assert_rel_close(v.network_objective, training_objective(v.network.stack, X, Y, MINIMAL_LAM, "7"),
                      rtol=RTOL_REORDER, what="eq. (4) at the width-5 network")
     assert v.width_bound.lower_bound <= v.network_objective * (1 + RTOL_CERTIFIED)
 
@@ -119,7 +119,7 @@ def test_width_bound_is_below_every_network_and_attained_when_reachable():
     full = width_lower_bound(X, Y, 0.01, 4, "7", target=fit.objective * (1 + RTOL_CERTIFIED))
     assert full.status == "attained" and full.best_network <= fit.objective * (1 + RTOL_CERTIFIED)
     assert full.network.n <= 4
-    assert_rel_close(full.best_network, network_objective(full.network, X, Y, 0.01, "7"), rtol=RTOL_REORDER,
+    assert_rel_close(full.best_network, training_objective(full.network, X, Y, 0.01, "7"), rtol=RTOL_REORDER,
                      what="eq. (4) at the network the branch and bound met")
 
 

@@ -21,8 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from pcheck.core.network import Network, Stack
-
-VARIANTS = ("7", "8", "9", "11", "12")
+from pcheck.core.variant import Variant, as_variant
 
 
 def g(r):
@@ -30,13 +29,37 @@ def g(r):
     return 1.0 / np.sqrt(1.0 + np.asarray(r, dtype=float) ** 2)
 
 
-def check_variant(variant, *, allowed=VARIANTS, name: str = "variant") -> str:
-    """Normalize ``variant`` ("7", 7, ...) to a string in ``allowed``, or raise ``ValueError``
-    naming the argument ``name``."""
-    v = str(variant)
-    if v not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}, got {variant!r}")
-    return v
+def atom_cost(r, variant: Variant) -> np.ndarray:
+    """Cost per unit mass of the ramp ``relu(<s, x> - r)``, ``||s|| = 1`` (kink form):
+    ``1/g(r) = sqrt(1 + r^2)`` when biases are regularized (HTW footnote 7, eq. 7), ``1``
+    when not (eq. 8)."""
+    variant = as_variant(variant)
+    r = np.asarray(r, dtype=float)
+    return np.hypot(1.0, r) if variant.biases_regularized else np.ones_like(r)
+
+
+def angle_atom_cost(phi, variant: Variant) -> np.ndarray:
+    """The same cost in angle form: the neuron ``mu relu(cos(phi) x + sin(phi))`` (``d_in = 1``)
+    costs ``||mu||`` times this, ``1`` when biases are regularized (``||(v, b)|| = tau``) and
+    ``|cos phi|`` when not (``|v| = tau |cos phi|``). With ``m = |cos phi| mu`` and
+    ``r = -tan phi`` it equals ``|cos phi| atom_cost(r)``; unlike that product it is finite at
+    the constant neuron ``phi = pi/2``."""
+    variant = as_variant(variant)
+    phi = np.asarray(phi, dtype=float)
+    if variant.biases_regularized:
+        return np.ones_like(phi)
+    return np.abs(np.where(phi == np.pi / 2, 0.0, np.cos(phi)))
+
+
+def atom_part(stack: Stack, variant: Variant) -> float:
+    """``sum_k ||w_k|| ||(v_k, b_k)||`` when biases are regularized, ``sum_k ||w_k|| ||v_k||``
+    when not: the neurons' share of :func:`parameter_cost` (HTW footnote 7: one atom of eq. 7
+    costs ``||m_k|| / g(r_k) = ||w_k|| ||(v_k, b_k)||``)."""
+    variant = as_variant(variant)
+    w = np.linalg.norm(stack.W, axis=0)
+    if variant.biases_regularized:
+        return float(np.sum(w * np.sqrt(np.sum(stack.V**2, axis=1) + stack.b**2)))
+    return float(np.sum(w * np.linalg.norm(stack.V, axis=1)))
 
 
 def parameter_cost(stack: Stack, variant="7") -> float:
@@ -47,19 +70,18 @@ def parameter_cost(stack: Stack, variant="7") -> float:
     """
     if not isinstance(stack, Stack):
         raise TypeError(f"stack must be a Stack, got {type(stack).__name__}")
-    variant = check_variant(variant)
-    skip = variant in ("11", "12")
+    variant = as_variant(variant)
+    skip = variant.skip is not None
     if skip and stack.A is None:
         raise ValueError(f"variant {variant} prices a skip connection: stack.A must not be None")
     if not skip and stack.A is not None:
         raise ValueError(f"variant {variant} has no skip connection: use variant '11' or '12' for a stack with A")
-    w = np.linalg.norm(stack.W, axis=0)
-    if variant in ("8", "9"):
-        return float(np.sum(w * np.linalg.norm(stack.V, axis=1)))
-    cost = float(np.sum(w * np.sqrt(np.sum(stack.V**2, axis=1) + stack.b**2))) + float(np.sum(stack.c**2))
-    if variant == "11":
+    if not variant.biases_regularized:
+        return atom_part(stack, variant)
+    cost = atom_part(stack, variant) + float(np.sum(stack.c**2))
+    if variant.skip == "frobenius":
         cost += float(np.sum(stack.A**2))
-    elif variant == "12":
+    elif variant.skip == "schatten1":
         cost += float(np.sum(np.linalg.svd(stack.A, compute_uv=False)))
     return cost
 
@@ -70,6 +92,6 @@ def network_cost(network: Network, variant="7", skip_variant="12") -> float:
     connection are priced with ``variant``, stacks with one with ``skip_variant``."""
     if not isinstance(network, Network):
         raise TypeError(f"network must be a Network, got {type(network).__name__}")
-    variant = check_variant(variant, allowed=("7", "8", "9"))
-    skip_variant = check_variant(skip_variant, allowed=("11", "12"), name="skip_variant")
+    variant = as_variant(variant, allowed=("7", "8", "9"))
+    skip_variant = as_variant(skip_variant, allowed=("11", "12"), name="skip_variant")
     return sum(parameter_cost(s, variant if s.A is None else skip_variant) for s in network.stacks)

@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from pcheck.core.costs import atom_part
 from pcheck.core.network import Stack
 from pcheck.core.validate import as_array
+from pcheck.core.variant import as_variant
 
 
-def l2_norm_sq(stack: Stack) -> float:
-    """``||theta||^2``: the sum of all squared parameters (HTW eq. 4), ``A`` included."""
-    total = sum(float(np.sum(a * a)) for a in (stack.V, stack.b, stack.W, stack.c))
+def l2_norm_sq(stack: Stack, variant="7") -> float:
+    """``||theta||^2``, HTW eq. (4)'s weight decay: the sum of the squared parameters the
+    variant prices: all of ``V, b, W, c`` (and ``A``) when biases are regularized (eq. 7,
+    11, 12), ``V, W`` (and ``A``) when not (eq. 8, 9)."""
+    variant = as_variant(variant)
+    priced = (stack.V, stack.W) + ((stack.b, stack.c) if variant.biases_regularized else ())
+    total = sum(float(np.sum(a * a)) for a in priced)
     if stack.A is not None:
         total += float(np.sum(stack.A * stack.A))
     return total
@@ -68,13 +74,15 @@ def balance(stack: Stack) -> Stack:
     return stack.replace(V=V, b=b, W=W)
 
 
-def balanced_norm_sq(stack: Stack) -> float:
-    """``2 sum_k ||w_k|| ||(v_k, b_k)|| + ||c||^2 (+ ||A||_F^2)``: the minimum of
-    ``||theta||^2`` over rescalings (module docstring)."""
-    w = np.linalg.norm(stack.W, axis=0)
-    vb = np.sqrt(np.sum(stack.V**2, axis=1) + stack.b**2)
-    total = 2.0 * float(np.sum(w * vb)) + float(np.sum(stack.c**2))
+def balanced_norm_sq(stack: Stack, variant="7") -> float:
+    """The infimum of :func:`l2_norm_sq` over rescalings (module docstring):
+    ``2 atom_part + ||c||^2 (+ ||A||_F^2)`` with ``atom_part = sum_k ||w_k|| ||(v_k, b_k)||``
+    when biases are regularized, ``2 sum_k ||w_k|| ||v_k|| (+ ||A||_F^2)`` when not (there a
+    ``v_k = 0`` neuron's cost 0 is approached, not reached)."""
+    variant = as_variant(variant)
+    total = 2.0 * atom_part(stack, variant)
+    if variant.biases_regularized:
+        total += float(np.sum(stack.c**2))
     if stack.A is not None:
         total += float(np.sum(stack.A**2))
     return total
-

@@ -3,22 +3,37 @@
 ``pcheck verify`` re-checks the claims ledger, ``pcheck sweep`` runs instance grids on
 dask.distributed, ``pcheck notes-index`` regenerates ``proofs_notes/README.md``,
 ``pcheck plot`` draws the figures of a check (:mod:`pcheck.harness.plots`).
-Exit codes: 0 when every verdict is the expected one, 1 when a verdict differs (a check
-that raises counts as differing), 2 on a usage error.
+Exit codes: 0 when every verdict is the expected one (a check skipped for a missing
+optional dependency counts as expected), 1 when a verdict differs (a check that raises, or
+a sweep instance that failed or was lost, counts as differing), 2 on a usage error (found
+before anything runs: bad options, a report target that cannot be written, an unreachable
+scheduler, a missing extra), 130 when a sweep was interrupted (its report is still written).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from pcheck.harness.plots import add_plot_arguments, plot_command
-from pcheck.harness.report import notes_index, print_table, write_report
+from pcheck.harness.report import (
+    ReportTargetError,
+    notes_index,
+    prepare_report_dir,
+    print_table,
+    verdict_text,
+    write_atomically,
+    write_report,
+)
 from pcheck.ledger import (
+    EXTRAS,
     PROFILE_EXAMPLES,
     REGISTRY,
     Claim,
@@ -29,9 +44,19 @@ from pcheck.ledger import (
     run_claim,
     select,
 )
-from pcheck.sweep import SWEEPS, run_sweep
+from pcheck.sweep import (
+    SWEEPS,
+    check_scheduler,
+    check_scheduler_address,
+    grid_takes_seed,
+    require_dask,
+    run_sweep,
+)
 
 DEFAULT_REPORT_DIR = "pcheck-report"
+
+#: Exit code of a sweep stopped by Ctrl-C (128 + SIGINT, the shell's convention).
+EXIT_INTERRUPTED = 130
 
 
 def positive_int(text: str) -> int:
@@ -41,12 +66,32 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_run_options(p: argparse.ArgumentParser, report_dir: str) -> None:
+def seed_int(text: str) -> int:
+    """A seed: an integer >= 0 (numpy's ``SeedSequence``, behind ``Context.rng``, rejects negative ones)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    return value
+
+
+def scheduler_address(text: str) -> str:
+    try:
+        return check_scheduler_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_run_options(p: argparse.ArgumentParser, report_dir: str, seed_default=0, seed_help="seed of every "
+                    "randomized instance (default 0)") -> None:
     p.add_argument("--profile", default="dev", choices=sorted(PROFILE_EXAMPLES),
                    help="example budget: dev (default), ci, thorough, nojit")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_int, default=seed_default, metavar="N", help=seed_help)
     p.add_argument("--report", default=report_dir, metavar="DIR",
-                   help=f"write report.md, report.json and figures into DIR (default: {report_dir}/)")
+                   help=f"write report.md, report.json and figures into DIR (default: {report_dir}/); "
+                        "checked before the run starts")
     p.add_argument("--no-report", action="store_true", help="write no report files")
 
 
@@ -59,26 +104,31 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(verify, DEFAULT_REPORT_DIR)
     verify.add_argument("--workers", type=positive_int, default=1, metavar="N",
                         help="run in N processes, the claims of one module in the same one (default 1)")
-    sw = sub.add_parser("sweep", help="run instance grids on dask.distributed; exit 1 when a verdict differs")
+    sw = sub.add_parser("sweep", help="run instance grids on dask.distributed; exit 1 when a verdict differs or an "
+                                      "instance failed")
     sw.add_argument("sweeps", nargs="*", metavar="ID", help="sweep ids (default: all; see --list)")
     sw.add_argument("--list", action="store_true", help="list the sweeps and their grid sizes, run nothing")
-    add_run_options(sw, f"{DEFAULT_REPORT_DIR}/sweep")
-    sw.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a running dask scheduler, e.g. tcp://host:8786 "
-                    "(default: a LocalCluster on this machine)")
+    add_run_options(sw, f"{DEFAULT_REPORT_DIR}/sweep", seed_default=None,
+                    seed_help="seed of the grids that draw their instances at random; a usage error for a grid "
+                              "that does not depend on it (default: 0 for such grids)")
+    sw.add_argument("--resume", action="store_true", help="take the instances already finished in DIR/<ID>.jsonl "
+                    "(not those that failed) and run only the others")
+    sw.add_argument("--scheduler", default=None, metavar="ADDRESS", type=scheduler_address,
+                    help="a running dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster on this machine)")
     sw.add_argument("--workers", type=positive_int, default=2, metavar="N", help="LocalCluster worker processes (default 2)")
     sw.add_argument("--threads", action="store_true", help="LocalCluster workers as threads instead of processes")
     sw.add_argument("--serial", action="store_true", help="no dask: evaluate the grid in this process")
     idx = sub.add_parser("notes-index", help="regenerate proofs_notes/README.md from the ledger")
     idx.add_argument("--check", action="store_true", help="write nothing; exit 1 when the index is out of date")
-    add_plot_arguments(sub.add_parser("plot", help="draw the figures of a check (needs the [plot] extra)"))
+    plot = sub.add_parser("plot", help="draw the figures of a check (needs the [plot] extra)")
+    add_plot_arguments(plot)
+    parser.subcommands = {"verify": verify, "sweep": sw, "notes-index": idx, "plot": plot}
     return parser
 
 
 def run_module(claim_ids: list[str], ctx: Context) -> list[tuple]:
     """Worker side of ``--workers``: run claims looked up by id, in order, with BLAS on one
     thread (N workers on N cores); returns ``(evidence, seconds, error)`` per claim."""
-    from threadpoolctl import threadpool_limits
-
     with threadpool_limits(1):
         outcomes = [run_claim(REGISTRY.get(i) or load_claims()[i], ctx) for i in claim_ids]
     return [(o.evidence, o.seconds, o.error) for o in outcomes]
@@ -87,7 +137,7 @@ def run_module(claim_ids: list[str], ctx: Context) -> list[tuple]:
 def progress(i: int, n: int, o: Outcome) -> None:
     """The progress line of a finished claim (on a terminal it completes the "running" line)."""
     mark = "" if o.as_expected else f"  (expected {o.claim.expected})"
-    line = f"[{i}/{n}] {o.claim.id}: {o.verdict}{mark} in {o.seconds:.2f}s"
+    line = f"[{i}/{n}] {o.claim.id}: {verdict_text(o)}{mark} in {o.seconds:.2f}s"
     print(f"\r{line}\033[K" if sys.stderr.isatty() else line, file=sys.stderr, flush=True)
 
 
@@ -125,73 +175,132 @@ def run_claims(claims, ctx: Context, workers: int) -> list[Outcome]:
     return [done[c.id] for c in claims]
 
 
-def finish(outcomes, args, command: str, started: datetime, seconds: float) -> int:
+def usage_error(command: str, message: str) -> int:
+    print(f"pcheck {command}: {message}", file=sys.stderr)
+    return 2
+
+
+def report_target(args) -> Path | None:
+    """The report directory, created and probed for writing before the run (None under
+    ``--no-report``); :class:`ReportTargetError` when it cannot hold a report."""
+    return None if args.no_report else prepare_report_dir(args.report)
+
+
+def finish(outcomes, args, command: str, started: datetime, seconds: float, seed=None) -> int:
+    """Print the table, write the report (the target was checked before the run; a failure
+    now is still reported, with the table already printed), and return the exit code."""
     print_table(outcomes)
     sys.stdout.flush()  # the table before the stderr lines that follow it
+    code = 0 if all(o.as_expected for o in outcomes) else 1
     if not args.no_report:
-        report = write_report(outcomes, args.report, command=command, profile=args.profile, seed=args.seed,
-                              seconds=seconds, started=started)
-        for c in report["changes"]:
-            print(f"changed since the previous report: {c['id']}: {c['before'] or 'new'} -> {c['after']}",
-                  file=sys.stderr)
-        print(f"report: {Path(args.report) / 'report.md'}, {Path(args.report) / 'report.json'}", file=sys.stderr)
-    print(f"{sum(o.as_expected for o in outcomes)} of {len(outcomes)} as expected in {seconds:.1f}s", file=sys.stderr)
-    return 0 if all(o.as_expected for o in outcomes) else 1
+        try:
+            report = write_report(outcomes, args.report, command=command, profile=args.profile, seed=seed,
+                                  seconds=seconds, started=started)
+        except OSError as exc:
+            print(f"pcheck {command}: could not write the report into {args.report}: {exc}", file=sys.stderr)
+            code = 1
+        else:
+            for c in report["changes"]:
+                print(f"changed since the previous report: {c['id']}: {c['before'] or 'new'} -> {c['after']}",
+                      file=sys.stderr)
+            print(f"report: {Path(args.report) / 'report.md'}, {Path(args.report) / 'report.json'}", file=sys.stderr)
+    skipped = sum(o.verdict == "skipped" for o in outcomes)
+    note = f" ({skipped} skipped: optional dependencies missing)" if skipped else ""
+    print(f"{sum(o.as_expected for o in outcomes)} of {len(outcomes)} as expected{note} in {seconds:.1f}s",
+          file=sys.stderr)
+    return code
 
 
 def load_failures(errors: dict) -> list[Outcome]:
-    """An error outcome per claims module that failed to import (id ``load:<module>``)."""
-    return [Outcome(Claim(f"load:{module}", f"the claims module {module} imports", module, "holds", "", (), None),
-                    None, 0.0, message) for module, message in sorted(errors.items())]
+    """An error outcome per claims module that failed to import (id ``load:<module>``; no
+    ledger entry, so no origin)."""
+    return [Outcome(Claim(f"load:{module}", f"the claims module {module} imports", module, "holds", "", (), None,
+                          origin=None), None, 0.0, message) for module, message in sorted(errors.items())]
 
 
 def verify(args) -> int:
     errors = {}
     claims = select(args.claims, errors)
     if not claims and not errors:
-        print(f"pcheck verify: no claim matches {args.claims!r}", file=sys.stderr)
-        return 2
+        return usage_error("verify", f"no claim matches {args.claims!r}")
+    try:
+        report_dir = report_target(args)
+    except ReportTargetError as exc:
+        return usage_error("verify", f"--report: {exc}")
     started, start = datetime.now(timezone.utc), time.perf_counter()
-    report_dir = None if args.no_report else Path(args.report)
-    if report_dir is not None:
-        report_dir.mkdir(parents=True, exist_ok=True)
     ctx = Context(profile=args.profile, seed=args.seed, report_dir=report_dir)
     outcomes = load_failures(errors) + run_claims(claims, ctx, args.workers)
-    return finish(outcomes, args, "verify", started, time.perf_counter() - start)
+    return finish(outcomes, args, "verify", started, time.perf_counter() - start, seed=args.seed)
 
 
 def sweep(args) -> int:
+    """``pcheck sweep``: every check that can fail before the run (options, report target,
+    seed, dask, scheduler) is a usage error; then each sweep streams its rows to
+    ``DIR/<id>.jsonl`` and the run ends with the table and the report, also when instances
+    failed or the run is interrupted."""
+    if args.resume and args.no_report:
+        return usage_error("sweep", "--resume reads the rows of DIR/<ID>.jsonl; it needs a report directory, "
+                                    "not --no-report")
+    if args.serial and args.scheduler:
+        return usage_error("sweep", "--serial runs without dask; it excludes --scheduler")
     load_claims()
-
-    ctx = Context(profile=args.profile, seed=args.seed)
     unknown = [s for s in args.sweeps if s not in SWEEPS]
     if unknown:
-        print(f"pcheck sweep: unknown sweep {unknown}; known: {sorted(SWEEPS)}", file=sys.stderr)
-        return 2
+        return usage_error("sweep", f"unknown sweep {unknown}; known: {sorted(SWEEPS)}")
     chosen = [SWEEPS[s] for s in (args.sweeps or sorted(SWEEPS))]
+    seeded = [s.id for s in chosen if grid_takes_seed(s, args.profile)]
+    if args.seed is not None:
+        fixed = [s.id for s in chosen if s.id not in seeded]
+        if fixed:
+            return usage_error("sweep", f"--seed {args.seed}: the grid of {', '.join(fixed)} does not depend on the "
+                                        "seed (its instances fix their own), so the seed would change nothing; "
+                                        "run it without --seed")
+    seed = (0 if args.seed is None else args.seed) if seeded else None  # the report records a seed only if one was used
+    ctx = Context(profile=args.profile, seed=seed or 0)
     if args.list:
         for s in chosen:
             print(f"{s.id}  {len(s.grid(ctx))} instances ({args.profile})  {s.statement}")
         return 0
+    try:
+        report_dir = report_target(args)
+    except ReportTargetError as exc:
+        return usage_error("sweep", f"--report: {exc}")
+    if not args.serial:
+        try:
+            require_dask()
+            if args.scheduler:
+                check_scheduler(args.scheduler)
+        except ImportError as exc:
+            return usage_error("sweep", str(exc))
+        except OSError as exc:
+            return usage_error("sweep", f"--scheduler: {exc}")
+    ctx = dataclasses.replace(ctx, report_dir=report_dir)
     started, start = datetime.now(timezone.utc), time.perf_counter()
     where = "serially" if args.serial else "on " + (args.scheduler or f"a LocalCluster of {args.workers} "
                                                     f"{'threads' if args.threads else 'processes'}")
     outcomes = []
     for i, s in enumerate(chosen, 1):
-        print(f"[{i}/{len(chosen)}] {s.id}: {len(s.grid(ctx))} instances {where} ...", file=sys.stderr, flush=True)
-        try:
-            outcomes.append(run_sweep(s, ctx, scheduler=args.scheduler, workers=args.workers,
-                                      processes=not args.threads, serial=args.serial))
-        except ImportError as exc:
-            print(f"pcheck sweep: {exc}", file=sys.stderr)
-            return 2
-        progress(i, len(chosen), outcomes[-1])
-    return finish(outcomes, args, "sweep", started, time.perf_counter() - start)
+        jsonl = None if report_dir is None else report_dir / f"{s.id}.jsonl"
+        print(f"[{i}/{len(chosen)}] {s.id}: {len(s.grid(ctx))} instances {where}"
+              + (f", rows to {jsonl}" if jsonl else "") + " ...", file=sys.stderr, flush=True)
+        outcome = run_sweep(s, ctx, jsonl=jsonl, resume=args.resume, scheduler=args.scheduler, workers=args.workers,
+                            processes=not args.threads, serial=args.serial)
+        outcomes.append(outcome)
+        progress(i, len(chosen), outcome)
+        if outcome.details.get("resumed"):
+            print(f"  {outcome.details['resumed']} instances taken from {jsonl}", file=sys.stderr)
+        if outcome.details.get("jsonl_error"):
+            print(f"  could not stream rows to {jsonl}: {outcome.details['jsonl_error']}", file=sys.stderr)
+        if outcome.interrupted:
+            print(f"pcheck sweep: interrupted; finished rows are in {jsonl or 'no file (--no-report)'}"
+                  + ("; rerun with --resume" if jsonl else ""), file=sys.stderr)
+            break
+    code = finish(outcomes, args, "sweep", started, time.perf_counter() - start, seed=seed)
+    return EXIT_INTERRUPTED if outcomes and outcomes[-1].interrupted else code
 
 
 def notes_index_command(args) -> int:
     path = notes_dir() / "README.md"
-
     text = notes_index(load_claims().values(), SWEEPS.values())
     if args.check:
         current = path.read_text() if path.exists() else ""
@@ -199,15 +308,35 @@ def notes_index_command(args) -> int:
             print(f"{path} is out of date: run `pcheck notes-index`", file=sys.stderr)
             return 1
         return 0
-    path.write_text(text)
+    write_atomically(path, text)
     print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
+def plot(args, parser: argparse.ArgumentParser) -> int:
+    """``pcheck plot``: its seed and output directory are checked before drawing; a missing
+    ``[plot]`` extra is a usage error naming it."""
+    if args.seed < 0:  # pcheck.harness.plots declares --seed; numpy rejects negative seeds
+        parser.error(f"argument --seed: must be an integer >= 0, got {args.seed}")
+    try:
+        prepare_report_dir(args.out)
+    except ReportTargetError as exc:
+        parser.error(f"argument --out: {exc}")
+    try:
+        return plot_command(args)
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        return usage_error("plot", f"needs {exc.name}: pip install 'pcheck[{extra}]'")
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    return {"verify": verify, "sweep": sweep, "notes-index": notes_index_command,
-            "plot": plot_command}[args.command](args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "plot":
+        return plot(args, parser.subcommands["plot"])
+    return {"verify": verify, "sweep": sweep, "notes-index": notes_index_command}[args.command](args)
 
 
 if __name__ == "__main__":

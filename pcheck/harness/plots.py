@@ -24,7 +24,7 @@ from pcheck.papers.htw.periodic_tasks import (
     representation,
 )
 from pcheck.papers.htw.sec4 import BENEFIT_FAMILY, BENEFIT_LAM
-from pcheck.papers.shenouda.multivariate import REGISTERED, medians, transfer_rows
+from pcheck.papers.shenouda import multivariate
 
 #: Bandwidth of the Gaussian-smoothed h'' drawn in the Appendix B panels, as a fraction
 #: of the plotted input range (HTW do not state theirs; 2% resolves kinks 5% apart).
@@ -212,11 +212,11 @@ def multivariate_fixed_kernel_figure(out_dir) -> Figure:
             "kernel of T diverse tasks, eq. 7": ("7", "diverse", "r"),
             "single-task fit of task 0, eq. 8": ("8", "diverse", "r_baseline"),
             "kernel of T rank-one tasks, eq. 8": ("8", "mixed", "r")}
-    rows = {k: transfer_rows(**REGISTERED, variant=v, kind=kind) for k, (v, kind, _) in runs.items()}
-    panels = {f"lam = {lam:g}": {k: medians(rows[k], lam, runs[k][2]) for k in runs} for lam in REGISTERED["lams"]}
+    rows = {k: multivariate.transfer_rows(**multivariate.REGISTERED, variant=v, kind=kind) for k, (v, kind, _) in runs.items()}
+    panels = {f"lam = {lam:g}": {k: multivariate.medians(rows[k], lam, runs[k][2]) for k in runs} for lam in multivariate.REGISTERED["lams"]}
     last = "; ".join(f"lam {lam:g}: " + ", ".join(f"{k.split(',')[0]} ({runs[k][0]}) {v[1][-1]:.3g}"
                                                   for k, v in curves.items())
-                     for lam, curves in zip(REGISTERED["lams"], panels.values()))
+                     for lam, curves in zip(multivariate.REGISTERED["lams"], panels.values()))
     caption = ("Fixed-kernel check of Nakhleh, Shenouda & Nowak (arXiv 2410.21696, section 4): task 0 (N = 6 "
                "inputs in [-1,1]^2, N(0,1) labels) fitted jointly with T other tasks (certified, outputs F_0) vs "
                "kernel ridge P with the neuron kernel of the T others alone; error relative to task 0's "

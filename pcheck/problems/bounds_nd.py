@@ -66,10 +66,11 @@ import cvxpy as cp
 import numpy as np
 from scipy import linalg, optimize
 
-from pcheck.core.costs import check_variant
 from pcheck.core.network import Stack
+from pcheck.core.objective import training_objective
 from pcheck.core.validate import as_count, as_dataset, as_scalar
-from pcheck.problems.function_space import best_scaling, dual_value, network_objective
+from pcheck.core.variant import as_variant
+from pcheck.problems.function_space import best_scaling, dual_value
 
 #: A data hyperplane whose value at an enumeration ray is within this fraction of
 #: ``||z_i||`` counts as passing through it (both sides are then tried). Reason: rays come
@@ -250,7 +251,8 @@ class Piece:
 def dual_pieces(X: np.ndarray, variant: str) -> list:
     """The arrangements of the exact constraint sup (module docstring): one for "7", one per
     data point for "8"."""
-    if variant == "7":
+    variant = as_variant(variant)
+    if variant.biases_regularized:
         Z = lifted(X)
         return [Piece(Z, np.arange(X.shape[0]), cell_patterns(Z), None)]
     pieces = []
@@ -266,13 +268,14 @@ def dual_work(N: int, d_in: int, variant: str) -> int:
     """Cells times faces the exact sup visits for ``N`` points in general position (Cover
     1965: ``2 sum_{k<r} C(n-1, k)`` cells of ``n`` central hyperplanes in ``R^r``); degenerate
     data have fewer. Compared with ``MAX_DUAL_WORK``."""
+    variant = as_variant(variant)
     def cells(n, r):
         return 2 * sum(math.comb(n - 1, k) for k in range(r))
 
     def faces(n, r):
         return sum(math.comb(n, k) for k in range(r))
 
-    if variant == "7":
+    if variant.biases_regularized:
         return cells(N, d_in + 1) * faces(N, d_in + 1)
     return N * cells(N - 1, d_in) * faces(N - 1, d_in) if N > 1 else 0
 
@@ -281,7 +284,8 @@ def constraint_sup(X: np.ndarray, alpha: np.ndarray, lam: float, variant: str, p
     """``sup over atoms of ||alpha^T psi|| / (2 lam)`` (rounded up) exactly, and
     maximizing atoms as rows ``(w, b)`` of the master's ``U``. For "8" ``alpha`` must sum to 0
     over the data (else the sup over ``b`` is infinite)."""
-    if variant == "7":
+    variant = as_variant(variant)
+    if variant.biases_regularized:
         return worst_ratio(pieces[0].Z, alpha, lam, pieces[0].patterns)
     _, s, Vt = np.linalg.svd(alpha.T @ X, full_matrices=False)
     worst = _rounded_up(float(s[0]), alpha, X) / (2.0 * lam)
@@ -296,19 +300,21 @@ def constraint_sup(X: np.ndarray, alpha: np.ndarray, lam: float, variant: str, p
 
 def normalized(U: np.ndarray, variant: str) -> np.ndarray:
     """Atoms ``(w, b)`` scaled to ``||(w, b)|| = 1`` ("7") or ``||w|| = 1`` ("8")."""
-    part = U if variant == "7" else U[:, :-1]
+    variant = as_variant(variant)
+    part = U if variant.biases_regularized else U[:, :-1]
     return U / np.linalg.norm(part, axis=1, keepdims=True)
 
 
 def master(Xt, Y, lam, U, variant="7"):
     """The restricted master (module docstring) over the atoms ``U (K, d_in+1)`` (normalized
     per :func:`normalized`); returns masses ``mu (K, d_out)`` and ``c (d_out,)``."""
+    variant = as_variant(variant)
     Psi = np.maximum(Xt @ U.T, 0.0)
     mu = cp.Variable((U.shape[0], Y.shape[1]))
     c = cp.Variable(Y.shape[1])
     F = Psi @ mu + np.ones((Xt.shape[0], 1)) @ cp.reshape(c, (1, Y.shape[1]), order="C")
     reg = 2 * cp.sum(cp.norm(mu, 2, axis=1))
-    if variant == "7":
+    if variant.biases_regularized:
         reg = reg + cp.sum_squares(c)
     problem = cp.Problem(cp.Minimize(cp.sum_squares(F - Y) + lam * reg))
     with warnings.catch_warnings():  # "inaccurate" is harmless: eq. (4) and the dual judge the result
@@ -350,11 +356,12 @@ def sparse_stack(X, Y, lam, stack: Stack, variant: str = "7") -> Stack:
     the penalty, and has at most ``N d_out`` nonzeros. The master is re-solved on that support
     (masses and ``c`` free again); the caller compares eq. (4) of the result. A network
     without neurons is returned as it is."""
+    variant = as_variant(variant)
     if stack.n == 0:
         return stack
     Xt = lifted(X)
     U = np.column_stack([stack.V, stack.b])
-    tau = np.linalg.norm(U if variant == "7" else stack.V, axis=1)
+    tau = np.linalg.norm(U if variant.biases_regularized else stack.V, axis=1)
     U = U / tau[:, None]
     mu = (stack.W * tau[None, :]).T
     s = np.linalg.norm(mu, axis=1)
@@ -378,9 +385,10 @@ def certify(X, Y, lam, variant, F, pieces=None):
     """The certified lower bound from the network outputs ``F (N, d_out)``: ``alpha = 2 (Y - F)``
     ("8": column means removed), scaled into the feasible set by the exact constraint sup.
     Returns ``(lower, worst, alpha, maximizing atoms)``; ``pieces`` from :func:`dual_pieces`."""
+    variant = as_variant(variant)
     pieces = dual_pieces(X, variant) if pieces is None else pieces
     alpha = 2.0 * (Y - F)
-    if variant == "8":
+    if not variant.biases_regularized:
         alpha = alpha - alpha.mean(axis=0)
     worst, dirs = constraint_sup(X, alpha, lam, variant, pieces)
     return certified_lower(Y, lam, alpha, worst, variant), worst, alpha, dirs
@@ -390,12 +398,13 @@ def _start(X, Y, lam, variant, pieces, n_candidates, rng):
     """The master's first atoms: ``n_candidates`` random ones ("8": biases on the data's scale),
     the constraint maximizers for ``alpha = Y`` (centered for "8") and their mirrors
     ``-(w, b)``, and for "7" also ``+-x~_i``."""
+    variant = as_variant(variant)
     R = rng.standard_normal((n_candidates, X.shape[1] + 1))
-    if variant == "8":
+    if not variant.biases_regularized:
         R[:, -1] *= max(float(np.abs(X).max()), 1.0)
-    alpha = Y - Y.mean(axis=0) if variant == "8" else Y
+    alpha = Y - Y.mean(axis=0) if not variant.biases_regularized else Y
     _, dirs = constraint_sup(X, alpha, lam, variant, pieces)
-    extra = [lifted(X), -lifted(X)] if variant == "7" else []
+    extra = [lifted(X), -lifted(X)] if variant.biases_regularized else []
     return np.vstack([R, dirs, -dirs, *extra])
 
 
@@ -426,7 +435,7 @@ def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4, vari
     n_candidates = as_count(n_candidates, "n_candidates")
     rounds = as_count(rounds, "rounds", minimum=0)
     seed = as_count(seed, "seed", minimum=0)
-    variant = check_variant(variant, allowed=("7", "8"))
+    variant = as_variant(variant, allowed=("7", "8"))
     gap_tol = as_scalar(gap_tol, "gap_tol", minimum=0.0)
     Xt = lifted(X)
     pieces = dual_pieces(X, variant)
@@ -442,7 +451,7 @@ def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4, vari
             break  # a later round's master failed at both accuracies: keep the best bounds so far
         stack = balanced_stack(U, mu, c)
         U = U[_support(mu)]
-        upper = network_objective(stack, X, Y, lam, variant)
+        upper = training_objective(stack, X, Y, lam, variant)
         lower, worst, _, dirs = certify(X, Y, lam, variant, stack(X), pieces)
         best_upper = min(best_upper, (upper, stack), key=itemgetter(0))
         best_lower = max(best_lower, (lower, worst), key=itemgetter(0))
@@ -466,13 +475,13 @@ def sampled_upper(X, Y, lam, *, n_candidates=200, seed=0, variant="7") -> Bounds
     (eq. 4 is a sum of squares, never negative), ``worst`` unknown (nan), no cells."""
     X, Y = as_dataset(X, Y)
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
-    variant = check_variant(variant, allowed=("7", "8"))
+    variant = as_variant(variant, allowed=("7", "8"))
     rng = np.random.default_rng(as_count(seed, "seed", minimum=0))
     R = rng.standard_normal((as_count(n_candidates, "n_candidates"), X.shape[1] + 1))
     R[:, -1] *= max(float(np.abs(X).max()), 1.0)
     Xt = lifted(X)
     U = np.vstack([R, Xt, -Xt])
-    U = normalized(U[np.any(U[:, :-1] != 0.0, axis=1)] if variant == "8" else U, variant)
+    U = normalized(U[np.any(U[:, :-1] != 0.0, axis=1)] if not variant.biases_regularized else U, variant)
     stack = balanced_stack(U, *master(Xt, Y, lam, U, variant))
-    upper = network_objective(stack, X, Y, lam, variant)
+    upper = training_objective(stack, X, Y, lam, variant)
     return BoundsND(stack, upper, 0.0, _relative_gap(upper, 0.0), lam, float("nan"), 0, variant)

@@ -48,9 +48,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg
 
-from pcheck.core.costs import check_variant
 from pcheck.core.network import Stack
+from pcheck.core.objective import training_objective
 from pcheck.core.validate import as_array, as_count, as_dataset, as_scalar
+from pcheck.core.variant import as_variant
 
 #: Relative duality gap the solver stops at (issue 4: certified 1e-9).
 GAP_TOL = 1e-9
@@ -155,8 +156,9 @@ class FunctionSpaceFit:
 
 def omega(phi, variant: str):
     """Atom weight: 1 for "7", ``|cos phi|`` for "8"."""
+    variant = as_variant(variant)
     phi = np.asarray(phi, dtype=float)
-    return np.ones_like(phi) if variant == "7" else np.abs(unit(phi)[0])
+    return np.ones_like(phi) if variant.biases_regularized else np.abs(unit(phi)[0])
 
 
 def kink_angle(s, p):
@@ -190,14 +192,6 @@ def atoms_stack(phi, mu, c, variant: str) -> Stack:
     return Stack((tau * cos)[:, None], tau * sin, (mu / tau[:, None]).T.reshape(c.shape[0], -1), c)
 
 
-def network_objective(stack: Stack, X: np.ndarray, Y: np.ndarray, lam: float, variant: str) -> float:
-    """HTW eq. (4): ``sum_i ||h(x_i) - y_i||^2 + lam ||theta||^2``; for variant "8" the
-    biases ``b`` and ``c`` are left out of ``||theta||^2`` (eq. 8)."""
-    R = stack(X) - Y
-    reg = float(np.sum(stack.V**2) + np.sum(stack.W**2))
-    if variant == "7":
-        reg += float(np.sum(stack.b**2) + np.sum(stack.c**2))
-    return float(np.sum(R * R)) + lam * reg
 
 
 # ----------------------------------------------------------------------------- dual
@@ -219,19 +213,20 @@ def _cell_sup(a, B, lo, hi, variant):
     """``sup_{p in [lo, hi]} ||a - p B||^2 / (1 + p^2)`` ("7"; "8": ``||a - p B||^2``) per cell (rows of ``a``, ``B``)
     and a maximizer; ``lo = -inf`` or ``hi = +inf`` allowed (limit ``||B||^2`` for "7";
     for "8" the caller ensures ``B = 0`` on infinite cells)."""
+    variant = as_variant(variant)
     def value(p):
         fin = np.isfinite(p)
         pf = np.where(fin, p, 0.0)
         num = np.sum((a - pf[:, None] * B) ** 2, axis=1)
-        out = num / (1.0 + pf * pf) if variant == "7" else num
-        limit = np.sum(B * B, axis=1) if variant == "7" else np.sum(a * a, axis=1)
+        out = num / (1.0 + pf * pf) if variant.biases_regularized else num
+        limit = np.sum(B * B, axis=1) if variant.biases_regularized else np.sum(a * a, axis=1)
         return np.where(fin, out, limit)
 
     best_p, best = lo.copy(), value(lo)
     vh = value(hi)
     better = vh > best
     best_p, best = np.where(better, hi, best_p), np.where(better, vh, best)
-    if variant == "7":
+    if variant.biases_regularized:
         # R(p) = (1, p) G (1, p)^T / (1 + p^2), G = [[a.a, -a.B], [-a.B, B.B]]: its sup over
         # the real line is the top eigenvalue, reached at p = z2 / z1 of the top eigenvector.
         G = np.empty((a.shape[0], 2, 2))
@@ -254,6 +249,7 @@ def violations(x: np.ndarray, alpha: np.ndarray, lam: float, variant: str, allow
     points, for both directions (module docstring). ``x`` sorted. With ``allowed`` (closed
     angle intervals, :func:`allowed_pieces`) only the atoms whose angle lies in them count:
     the dual of the problem restricted to those atoms."""
+    variant = as_variant(variant)
     xs, inv = np.unique(x, return_inverse=True)
     A = np.zeros((xs.shape[0], alpha.shape[1]))
     np.add.at(A, inv, alpha)
@@ -273,14 +269,14 @@ def violations(x: np.ndarray, alpha: np.ndarray, lam: float, variant: str, allow
     if allowed is not None:
         cell, lo, hi, constant = allowed_pieces(xs, allowed)
         a, B, s = a[cell], B[cell], s[cell]
-    if variant == "8":
+    if not variant.biases_regularized:
         # with sum alpha = 0 the infinite cells are constant in p: use their finite end
         lo = np.where(np.isfinite(lo), lo, hi)
         hi = np.where(np.isfinite(hi), hi, lo)
     p, sup2 = _cell_sup(a, B, lo, hi, variant)
     ratio = np.sqrt(np.maximum(sup2, 0.0)) / (2.0 * lam)
     worst = float(np.max(ratio, initial=0.0))
-    if variant == "7" and constant:
+    if variant.biases_regularized and constant:
         worst = max(worst, float(np.linalg.norm(A.sum(axis=0))) / (2.0 * lam))
     return Violation(p, s, ratio, worst)
 
@@ -351,8 +347,9 @@ def within_allowed(phi, lo, hi, allowed):
 
 def dual_value(alpha: np.ndarray, Y: np.ndarray, lam: float, variant: str) -> float:
     """``D(alpha)`` of the module docstring (without the feasibility constraints)."""
+    variant = as_variant(variant)
     val = float(np.sum(alpha * Y)) - 0.25 * float(np.sum(alpha * alpha))
-    if variant == "7":
+    if variant.biases_regularized:
         val -= float(np.sum(alpha.sum(axis=0) ** 2)) / (4.0 * lam)
     return val
 
@@ -367,7 +364,8 @@ def feasible_dual_point(x, Y, lam, variant, alpha, allowed=None) -> tuple[np.nda
     """A feasible dual point from ``alpha``: for "8" project onto ``sum alpha = 0``; then
     scale by ``t in [0, 1/worst]`` maximizing the concave quadratic ``D(t alpha)``. Returns
     ``(t alpha, worst_ratio)`` (``t = 0`` when no finite scale exists)."""
-    if variant == "8":
+    variant = as_variant(variant)
+    if not variant.biases_regularized:
         alpha = alpha - alpha.mean(axis=0)
     worst = violations(x, alpha, lam, variant, allowed).worst
     return best_scaling(alpha, Y, lam, variant, worst) * alpha, worst
@@ -420,6 +418,7 @@ def master(x, Y, lam, variant, phi):
     Entries of ``T G`` below ``SPARSE_RTOL`` of their column are rounding of exact zeros
     and are dropped. Returns ``mu (K, d)`` and ``c``.
     """
+    variant = as_variant(variant)
     import clarabel
     from scipy import sparse
 
@@ -440,7 +439,7 @@ def master(x, Y, lam, variant, phi):
     n = i_rho + K
     diag = np.zeros(n)
     diag[i_r:i_rho] = 2.0
-    if variant == "7":
+    if variant.biases_regularized:
         diag[K * d:n_mt] = 2.0 * lam
     q = np.zeros(n)
     q[i_rho:] = 2.0 * lam / s * omega(phi, variant)
@@ -481,9 +480,10 @@ def _kron_eye(r, c, v, d, row0, col0):
 
 def primal_value(x, Y, lam, variant, phi, mu, c) -> float:
     """The objective at atoms ``(phi, mu)`` and output bias ``c`` (module docstring)."""
+    variant = as_variant(variant)
     R = ramps(x, phi) @ mu + c[None, :] - Y
     reg = 2.0 * float(np.sum(omega(phi, variant) * np.linalg.norm(mu, axis=1)))
-    if variant == "7":
+    if variant.biases_regularized:
         reg += float(c @ c)
     return float(np.sum(R * R)) + lam * reg
 
@@ -498,6 +498,7 @@ def support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free):
     and ``d^2 Psi_ik / dphi_k^2 = -Psi_ik``, which give the ``phi`` rows (Gauss-Newton part plus
     the residual's second-order terms). Only variant "7" moves angles (``omega = 1`` there).
     """
+    variant = as_variant(variant)
     K, d = mu.shape
     N = x.shape[0]
     Psi = ramps(x, phi)
@@ -513,7 +514,7 @@ def support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free):
     for k in range(K):
         sl = slice(k * d, (k + 1) * d)
         H[sl, sl] += 2.0 * lam * om[k] / nm[k] * (np.eye(d) - np.outer(n_dir[k], n_dir[k]))
-    if variant == "7":
+    if variant.biases_regularized:
         val += lam * float(c @ c)
         gMt[K] += 2.0 * lam * c
         H[K * d:, K * d:] += 2.0 * lam * np.eye(d)
@@ -540,13 +541,14 @@ def polish(x, Y, lam, variant, phi, mu, c, lo, hi, *, steps: int = 60):
     always; a backtracking line search keeps the objective decreasing (up to
     ``ROUNDING``) and the angles in their arcs (an angle reaching an arc end, a kink on
     a data point, stops there); it stops when the gradient norm stops decreasing."""
-    if variant == "7" and len(phi):
+    variant = as_variant(variant)
+    if variant.biases_regularized and len(phi):
         phi, mu, lo, hi = merge_close(phi.copy(), mu.copy(), lo, hi)
     K, d = mu.shape
     phi, mu, c, lo, hi = phi.copy(), mu.copy(), c.copy(), lo.copy(), hi.copy()
     best_gnorm, stalls, prev_val = np.inf, 0, np.inf
     for _ in range(steps):
-        free = (lo < phi) & (phi < hi) if variant == "7" else np.zeros(K, bool)
+        free = (lo < phi) & (phi < hi) if variant.biases_regularized else np.zeros(K, bool)
         val, grad, H = support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free)
         gnorm = float(np.linalg.norm(grad))
         flat = prev_val - val <= ROUNDING * abs(val)  # the objective no longer tells steps apart
@@ -685,7 +687,7 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = GAP_TOL, max_
     """
     X, Y = as_dataset(X, Y)
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
-    variant = check_variant(variant, allowed=("7", "8"))
+    variant = as_variant(variant, allowed=("7", "8"))
     if X.shape[1] > 1:
         for name, value in (("allowed", allowed), ("stop_above", stop_above)):
             if value is not None:
@@ -734,7 +736,7 @@ def _fit_nd(X, Y, lam, variant, gap_tol, max_iter) -> FunctionSpaceFit:
         stack, objective, lower, method = b.stack, b.upper, 0.0, "bounds-nd"
     method += "" if certified else " (upper only)"
     sparse = bounds_nd.sparse_stack(X, Y, lam, stack, variant)
-    sparse_objective = network_objective(sparse, X, Y, lam, variant)
+    sparse_objective = training_objective(sparse, X, Y, lam, variant)
     if sparse_objective - objective <= SPARSE_SLACK * max(objective - lower, 0.0):
         stack, objective = sparse, sparse_objective
     gap = (objective - lower) / max(objective, np.finfo(float).tiny)
@@ -774,7 +776,7 @@ def _exchange(X, Y, lam, variant, gap_tol, max_iter, allowed, stop_above) -> Fun
             lo, hi = within_allowed(phi[keep], lo, hi, allowed)
         phi, mu, c = polish(x, Y, lam, variant, phi[keep], mu[keep], c, lo, hi)
         stack = atoms_stack(phi, mu, c, variant)
-        objective = network_objective(stack, X, Y, lam, variant)
+        objective = training_objective(stack, X, Y, lam, variant)
         alpha = 2.0 * (Y - stack(X))
         lower, worst = certified_lower_bound(x, Y, lam, variant, alpha, allowed)
         gap = (objective - lower) / max(objective, np.finfo(float).tiny)
@@ -808,9 +810,10 @@ def _unique_angles(phi):
 def kink_grid(grid, variant: str) -> np.ndarray:
     """Angles of the atoms with kinks at ``grid`` in both directions, plus the constant
     neuron (``phi = pi/2``) for "7": the candidate set of a fixed-grid formulation."""
+    variant = as_variant(variant)
     grid = np.asarray(grid, dtype=float)
     phi = kink_angle(np.repeat([1.0, -1.0], len(grid)), np.concatenate([grid, grid]))
-    return np.append(phi, np.pi / 2) if variant == "7" else phi
+    return np.append(phi, np.pi / 2) if variant.biases_regularized else phi
 
 
 def grid_cvxpy(x, Y, lam, variant, phi) -> float:
@@ -818,13 +821,14 @@ def grid_cvxpy(x, Y, lam, variant, phi) -> float:
     ``phi`` (e.g. :func:`kink_grid`), a group lasso written directly in cvxpy and solved by
     Clarabel. An upper bound of the optimum, equal to it when ``phi`` holds the optimal
     atoms. cvxpy is imported here only."""
+    variant = as_variant(variant)
     import cvxpy as cp
 
     N, d = Y.shape
     M, c = cp.Variable((len(phi), d)), cp.Variable(d)
     F = ramps(x, phi) @ M + np.ones((N, 1)) @ cp.reshape(c, (1, d), order="C")
     reg = 2 * cp.sum(cp.multiply(omega(phi, variant), cp.norm(M, 2, axis=1)))
-    if variant == "7":
+    if variant.biases_regularized:
         reg = reg + cp.sum_squares(c)
     prob = cp.Problem(cp.Minimize(cp.sum_squares(F - Y) + lam * reg))
     prob.solve(solver=cp.CLARABEL)

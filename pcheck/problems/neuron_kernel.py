@@ -33,20 +33,20 @@ import numpy as np
 
 from pcheck.core.network import Stack
 from pcheck.core.validate import as_array, as_dataset, as_scalar
+from pcheck.core.variant import as_variant
 
 VARIANTS = ("7", "8")
 
 
-def _variant(variant) -> str:
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    return variant
+def _variant(variant):
+    return as_variant(variant, allowed=VARIANTS)
 
 
 def _radii(stack: Stack, variant: str) -> np.ndarray:
     """``r_k``: ``||(v_k, b_k)||`` ("7") or ``||v_k||`` ("8")."""
+    variant = as_variant(variant)
     r2 = np.sum(stack.V**2, axis=1)
-    return np.sqrt(r2 + stack.b**2) if variant == "7" else np.sqrt(r2)
+    return np.sqrt(r2 + stack.b**2) if variant.biases_regularized else np.sqrt(r2)
 
 
 def _live(stack: Stack, variant: str) -> np.ndarray:
@@ -78,7 +78,7 @@ def neuron_kernel(stack: Stack, X1, X2=None, variant: str = "7") -> np.ndarray:
     X2 = X1 if X2 is None else as_array(X2, "X2", ndim=2, shape=(None, stack.d_in))
     omega = kernel_weights(stack, variant)
     K = (_features(stack, X1) * omega) @ _features(stack, X2).T
-    return K + 1.0 if variant == "7" else K
+    return K + 1.0 if variant.biases_regularized else K
 
 
 def ridge_coefficients(K, Y, lam, free_intercept: bool = False):
@@ -118,7 +118,7 @@ def kernel_ridge_stack(stack: Stack, X, Y, lam, variant: str = "7") -> Stack:
     variant = _variant(variant)
     X, Y = as_dataset(X, Y, d_in=stack.d_in)
     Phi, omega = _features(stack, X), kernel_weights(stack, variant)
-    if variant == "7":
+    if variant.biases_regularized:
         alpha, _ = ridge_coefficients(neuron_kernel(stack, X, variant=variant), Y, lam)
         return Stack(stack.V, stack.b, ((Phi * omega).T @ alpha).T, alpha.sum(axis=0))
     # free intercept: ridge on the centered features P Phi (K_c = P K P formed without the
@@ -127,20 +127,6 @@ def kernel_ridge_stack(stack: Stack, X, Y, lam, variant: str = "7") -> Stack:
     z, _ = ridge_coefficients((centered * omega) @ centered.T, Y - Y.mean(axis=0), lam)
     beta = (centered * omega).T @ z
     return Stack(stack.V, stack.b, beta.T, (Y - Phi @ beta).mean(axis=0))
-
-
-def balanced_objective(stack: Stack, X, Y, lam, variant: str = "7") -> float:
-    """HTW eq. (4) at the best rescaling of ``stack``: ``sum_i ||h(x_i) - y_i||^2 + lam (2
-    sum_k ||w_k|| r_k + ||c||^2)`` ("7"), ``+ 2 lam sum_k ||w_k|| ||v_k||`` ("8", ``b, c``
-    free)."""
-    variant = _variant(variant)
-    X, Y = as_dataset(X, Y, d_in=stack.d_in, d_out=stack.d_out)
-    lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
-    loss = float(np.sum((stack(X) - Y) ** 2))
-    reg = 2.0 * float(np.sum(np.linalg.norm(stack.W, axis=0) * _radii(stack, variant)))
-    if variant == "7":
-        reg += float(np.sum(stack.c**2))
-    return loss + lam * reg
 
 
 def task_penalties(stack: Stack, variant: str = "7") -> np.ndarray:
@@ -217,7 +203,7 @@ def kernel_transfer(X, Y, lam, variant: str = "7", single=None) -> KernelTransfe
     if Y.shape[1] < 2:
         raise ValueError(f"Y must hold task 0 and at least one other task (>= 2 columns), got {Y.shape[1]}")
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
-    free = variant == "8"
+    free = not variant.biases_regularized
     joint, rest = certified_fit(X, Y, lam, variant), certified_fit(X, Y[:, 1:], lam, variant)
     single = certified_fit(X, Y[:, :1], lam, variant) if single is None else single
     y0, F0, S0 = Y[:, 0], joint.stack(X)[:, 0], single.stack(X)[:, 0]
@@ -227,7 +213,7 @@ def kernel_transfer(X, Y, lam, variant: str = "7", single=None) -> KernelTransfe
     nF, nres = float(np.linalg.norm(F0)), float(np.linalg.norm(y0 - F0))
     err, err_single = float(np.linalg.norm(P - F0)), float(np.linalg.norm(S0 - F0))
     p = task_penalties(joint.stack, variant)
-    K_atoms = K_joint - 1.0 if variant == "7" else K_joint  # drop the intercept's 1 1^T
+    K_atoms = K_joint - 1.0 if variant.biases_regularized else K_joint  # drop the intercept's 1 1^T
     return KernelTransfer(
         T=Y.shape[1] - 1, e=err / nF, bar=rho / nF, d=nres / nF, r=err / nres, r_bar=rho / nres,
         baseline=err_single / nF, r_baseline=err_single / nres,

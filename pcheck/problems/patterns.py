@@ -32,11 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pcheck.core.costs import check_variant
 from pcheck.core.network import Stack
+from pcheck.core.objective import training_objective
 from pcheck.core.validate import as_count, as_dataset, as_scalar
+from pcheck.core.variant import as_variant
 from pcheck.problems.bounds_nd import MAX_DUAL_WORK, certify, dual_work
-from pcheck.problems.function_space import network_objective
 
 #: Exact enumeration is used while ``C(N, d_in) * 2^(d_in+1)`` candidate patterns stay below
 #: this; beyond, patterns are sampled. Reason: one conic variable block per pattern.
@@ -106,7 +106,7 @@ def fit_patterns(X, Y, lam, variant="7", *, samples: int | None = None, seed=0) 
     if Y.shape[1] != 1:
         raise ValueError(f"Y must have shape (N, 1): the pattern program is exact for d_out = 1, got d_out = {Y.shape[1]}")
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
-    variant = check_variant(variant, allowed=("7", "8"))
+    variant = as_variant(variant, allowed=("7", "8"))
     if samples is not None:
         samples = as_count(samples, "samples")
     N, d = X.shape
@@ -118,14 +118,14 @@ def fit_patterns(X, Y, lam, variant="7", *, samples: int | None = None, seed=0) 
     fit = sum(cp.multiply(D[j].astype(float), Xt @ (U[j] - Up[j])) for j in range(P))
     sign = 2.0 * D - 1.0
     cons = [cp.multiply(sign, (Xt @ U.T).T) >= 0, cp.multiply(sign, (Xt @ Up.T).T) >= 0]
-    part = slice(0, d) if variant == "8" else slice(0, d + 1)
+    part = slice(0, d) if not variant.biases_regularized else slice(0, d + 1)
     reg = 2 * (cp.sum(cp.norm(U[:, part], 2, axis=1)) + cp.sum(cp.norm(Up[:, part], 2, axis=1)))
-    if variant == "7":
+    if variant.biases_regularized:
         reg = reg + cp.square(c)
     prob = cp.Problem(cp.Minimize(cp.sum_squares(fit + c - Y[:, 0]) + lam * reg), cons)
     prob.solve(solver=cp.CLARABEL, tol_gap_abs=PATTERN_TOL, tol_gap_rel=PATTERN_TOL, tol_feas=PATTERN_TOL)
     stack = _stack(U.value, Up.value, D, float(c.value), variant)
-    objective = network_objective(stack, X, Y, lam, variant)
+    objective = training_objective(stack, X, Y, lam, variant)
     certified = dual_work(N, d, variant) <= MAX_DUAL_WORK
     lower = max(certify(X, Y, lam, variant, stack(X))[0], 0.0) if certified else 0.0
     return PatternFit(stack, objective, float(prob.value), exact, "exact" if exact else "upper (sampled patterns)",
@@ -136,7 +136,8 @@ def _stack(U, Up, D, c, variant):
     """Balanced neurons ``+-sqrt(n) relu(<u/sqrt(n), x~>)`` with ``n`` the penalized norm of
     ``u``; in "8" a block with ``v = 0`` is a free constant ``+-b`` (all-active pattern) and
     goes into ``c``."""
-    part = slice(0, U.shape[1] - 1) if variant == "8" else slice(0, U.shape[1])
+    variant = as_variant(variant)
+    part = slice(0, U.shape[1] - 1) if not variant.biases_regularized else slice(0, U.shape[1])
     rows, w = [], []
     for M, s in ((U, 1.0), (Up, -1.0)):
         for u, pattern in zip(M, D):

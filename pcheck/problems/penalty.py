@@ -38,9 +38,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from pcheck.core.costs import check_variant, parameter_cost
+from pcheck.core.costs import parameter_cost
 from pcheck.core.measure import atoms
 from pcheck.core.network import Stack
+from pcheck.core.variant import as_variant
 
 #: Interior-point tolerances passed to Clarabel. Reason: the certified gap must reach
 #: ``RTOL_CERTIFIED = 1e-9``; asking the solver for 1e-12 leaves room for the rounding of
@@ -221,19 +222,20 @@ def dual_value(prog: HyperplaneProgram, M: np.ndarray, variant: str) -> float:
     eq. 11 adds ``-||Lambda||_F^2/4``, eq. 12 requires ``||Lambda||_op <= 1``. Eq. 8:
     ``M = Lambda`` (the intercept is free, ``mu = 0``), ``||Lambda||_op <= 2``, ``omega = 1``.
     Every returned value is a lower bound of ``P_j``."""
-    regularized = variant != "8"
+    variant = as_variant(variant)
+    regularized = variant.biases_regularized
     d_in = prog.d_in
     Lam = M[:, :d_in]
     mu = M[:, d_in] if regularized else np.zeros(prog.d_out)
     limits = [2.0 / max(_op_norm(M), 1e-300), 1.0 / max(float(np.linalg.norm(mu)), 1e-300)]
-    if variant == "12":
+    if variant.skip == "schatten1":
         limits.append(1.0 / max(_op_norm(Lam), 1e-300))
     scale = min(1.0, *limits) * (1 - DUAL_MARGIN)
     Lam, mu = Lam * scale, mu * scale
     u = prog.s @ Lam.T - prog.r[:, None] * mu[None, :]
     omega = atom_cost(prog.r, biases_regularized=regularized)
     value = np.sum(Lam * prog.L) + mu @ prog.C - mu @ mu / 4 + np.sum(lens_support(prog.J, u, omega))
-    return float(value - (np.sum(Lam * Lam) / 4 if variant == "11" else 0.0))
+    return float(value - (np.sum(Lam * Lam) / 4 if variant.skip == "frobenius" else 0.0))
 
 
 def _svec_index(i: int, j: int) -> int:
@@ -257,14 +259,15 @@ class _Layout:
     with a skip connection, ``W2, t_a`` only under eq. 12."""
 
     def __init__(self, K: int, d: int, d_in: int, variant: str):
-        self.regularized = variant != "8"
+        variant = as_variant(variant)
+        self.regularized = variant.biases_regularized
         self.n1 = d_in + 1 if self.regularized else d_in
         sizes = [("beta", K * d), ("ta", K), ("tb", K), ("c", d if self.regularized else 0),
                  ("e", d if self.regularized else 0), ("te", 1 if self.regularized else 0),
                  ("W", _nuclear_sizes(self.n1, d)[0]), ("tG", _nuclear_sizes(self.n1, d)[1]),
-                 ("a", d * d_in if variant in ("11", "12") else 0),
-                 ("W2", _nuclear_sizes(d_in, d)[0] if variant == "12" else 0),
-                 ("tA", _nuclear_sizes(d_in, d)[1] if variant == "12" else 0)]
+                 ("a", d * d_in if variant.skip is not None else 0),
+                 ("W2", _nuclear_sizes(d_in, d)[0] if variant.skip == "schatten1" else 0),
+                 ("tA", _nuclear_sizes(d_in, d)[1] if variant.skip == "schatten1" else 0)]
         offset = 0
         for name, size in sizes:
             setattr(self, name, offset)
@@ -371,6 +374,7 @@ def _conic_form(prog: HyperplaneProgram, variant: str, gamma: float = 1.0):
     have coefficients ``s_H/omega`` and ``r_H/omega``, at most 1 in magnitude, however far the
     hyperplanes lie. Returns ``(P, q, A, b, cones, layout, rows of G's entries (d, n1))``.
     """
+    variant = as_variant(variant)
     K, d, d_in = prog.J.shape[0], prog.d_out, prog.d_in
     lay = _Layout(K, d, d_in, variant)
     omega = atom_cost(prog.r, biases_regularized=lay.regularized)
@@ -383,9 +387,9 @@ def _conic_form(prog: HyperplaneProgram, variant: str, gamma: float = 1.0):
     if lay.regularized:
         q[lay.te] = 1.0
         Pdiag[lay.c:lay.c + d] = 2.0 * gamma
-    if variant == "11":
+    if variant.skip == "frobenius":
         Pdiag[lay.a:lay.a + d * d_in] = 2.0 * gamma
-    if variant == "12":
+    if variant.skip == "schatten1":
         W_diag, t_diag = _nuclear_sizes(d_in, d)[2:]
         q[lay.W2 + W_diag] = 0.5
         q[lay.tA + t_diag] = 0.5
@@ -405,13 +409,13 @@ def _conic_form(prog: HyperplaneProgram, variant: str, gamma: float = 1.0):
 
     def G_entry(k, o):
         if k < d_in:  # G[o, k] = L[o, k] + sum_H beta_Ho s_Hk - a[o, k]
-            skip = [a_col(o, k)] if variant in ("11", "12") else []
+            skip = [a_col(o, k)] if variant.skip is not None else []
             return np.r_[beta[:, o], skip], np.r_[-prog.s[:, k] / omega, np.ones(len(skip))], prog.L[o, k]
         # G[o, d_in] = C_o - sum_H r_H beta_Ho - c_o - e_o
         return np.r_[beta[:, o], lay.c + o, lay.e + o], np.r_[prog.r / omega, 1.0, 1.0], prog.C[o]
 
     g_slot = _nuclear_block(out, lay.W, lay.tG, lay.n1, d, G_entry)
-    if variant == "12":  # ||a||_* = min (tr W2 + sum t_a) / 2
+    if variant.skip == "schatten1":  # ||a||_* = min (tr W2 + sum t_a) / 2
         _nuclear_block(out, lay.W2, lay.tA, d_in, d, lambda k, o: ([a_col(o, k)], [-1.0], 0.0))
     A, b = out.matrix(lay.n)
     return sp.diags(Pdiag, format="csc"), q, A, b, out.cones, lay, g_slot
@@ -514,7 +518,8 @@ def representation(prog: HyperplaneProgram, beta, c, e, a, *, variant: str = "7"
     constant ``e`` as a balanced neuron with ``v = 0`` (``b = sqrt||e||``, ``w = e/sqrt||e||``:
     R_7 cost ``||e||``), intercept ``c`` and skip connection ``a`` (eq. 11, 12). Under eq. 8 the
     intercept is free: ``c`` absorbs whatever constant is left."""
-    regularized = variant != "8"
+    variant = as_variant(variant)
+    regularized = variant.biases_regularized
     G = affine_part(prog, beta, c, e, a)
     if not regularized:
         c, G = c + G[:, -1], G[:, :-1]
@@ -525,7 +530,7 @@ def representation(prog: HyperplaneProgram, beta, c, e, a, *, variant: str = "7"
     V = np.vstack([prog.s, -prog.s, s_p, -s_p, np.zeros((int(dead), prog.d_in))])
     b = np.concatenate([-prog.r, prog.r, -q, q, [root] if dead else []])
     W = np.vstack([prog.J - beta, beta, a_p, -a_p] + ([(e / root)[None, :]] if dead else [])).T
-    skip = variant in ("11", "12")
+    skip = variant.skip is not None
     return Stack(V, b, W.reshape(prog.d_out, -1), c, a if skip else None)
 
 
@@ -545,12 +550,13 @@ def _polish(prog: HyperplaneProgram, beta, c, e, a, variant: str):
     tolerance in every block; a block whose optimum is 0 (``e`` when ``||mu|| < 1``, ``G`` when
     the affine part is absorbed) then costs its tolerance at linear rate, which is not small
     relative to a tiny ``||c||^2``, and SVD noise in ``G`` blurs the representation."""
+    variant = as_variant(variant)
     candidates = []
     for b in (snap_split(prog, beta), beta):
         G = affine_part(prog, b, c, e, a)
         zero = np.zeros_like(c)
-        intercepts = [(c + e + G[:, -1], zero), (c, e + G[:, -1]), (c, e)] if variant != "8" else [(c, e)]
-        slopes = ([a + G[:, :-1]] if variant in ("11", "12") else []) + [a]
+        intercepts = [(c + e + G[:, -1], zero), (c, e + G[:, -1]), (c, e)] if variant.biases_regularized else [(c, e)]
+        slopes = ([a + G[:, :-1]] if variant.skip is not None else []) + [a]
         candidates += [(b, ci, ei, ai) for ci, ei in intercepts for ai in slopes]
     costs = np.array([parameter_cost(representation(prog, *cand, variant=variant), variant) for cand in candidates])
     # ties within rounding go to the first (most snapped) candidate: it has no noise pairs
@@ -579,6 +585,7 @@ def _conic_point(prog: HyperplaneProgram, variant: str):
     """Clarabel on the normalized program (:meth:`HyperplaneProgram.normalized`); the dual point
     is the same for ``h`` and ``h / s`` (both Lagrangians scale by ``s``). Returns the raw
     interior-point ``(beta, c, e, a, M)``."""
+    variant = as_variant(variant)
     unit, scale = prog.normalized()
     P, q, A, b, cones, lay, g_slot = _conic_form(unit, variant, gamma=scale)
     x, z = _clarabel_solve(P, q, A, b, cones)
@@ -587,7 +594,7 @@ def _conic_point(prog: HyperplaneProgram, variant: str):
     beta = x[:K * d].reshape(K, d) / atom_cost(prog.r, biases_regularized=lay.regularized)[:, None]
     c = x[lay.c:lay.c + d] if lay.regularized else prog.C.copy()
     e = x[lay.e:lay.e + d] if lay.regularized else np.zeros(d)
-    a = x[lay.a:lay.a + d * d_in].reshape(d, d_in) if variant in ("11", "12") else np.zeros((d, d_in))
+    a = x[lay.a:lay.a + d * d_in].reshape(d, d_in) if variant.skip is not None else np.zeros((d, d_in))
     # the PSD duals' entries paired with G are M / 2, stored times sqrt(2) in the svec
     return beta, c, e, a, np.sqrt(2.0) * z[g_slot]
 
@@ -596,12 +603,13 @@ def _certified_point(prog: HyperplaneProgram, variant: str, Q):
     """The conic program solved in the output coordinates ``Q`` (all of them for ``Q = None``),
     its point mapped back, polished (:func:`_polish`) and certified by dual points evaluated on
     the original program. Returns ``(beta, c, e, a, lower, upper)``."""
+    variant = as_variant(variant)
     if Q is None:
         beta, c, e, a, M = _conic_point(prog, variant)
     else:
         beta, c, e, a, M = _conic_point(projected(prog, Q), variant)
         beta, c, e, a, M = beta @ Q.T, Q @ c, Q @ e, Q @ a, Q @ M
-        c = c if variant != "8" else prog.C.copy()
+        c = c if variant.biases_regularized else prog.C.copy()
     beta, c, e, a = _polish(prog, beta, c, e, a, variant)
     lower = max(dual_value(prog, cand, variant) for cand in _dual_candidates(prog, M, beta, c, e, a, variant))
     upper = parameter_cost(representation(prog, beta, c, e, a, variant=variant), variant)
@@ -645,20 +653,21 @@ def _dual_candidates(prog: HyperplaneProgram, M: np.ndarray, beta, c, e, a, vari
     (eq. 12), ``M`` a subgradient of ``2 ||G||_*``. Each is shrunk into the feasible set by
     :func:`dual_value`, so all are valid lower bounds and the best is kept. At a degenerate
     optimum (e.g. ``||mu|| = 1``) the interior-point dual is its least accurate output."""
+    variant = as_variant(variant)
     G = affine_part(prog, beta, c, e, a)
-    if variant == "8":
+    if not variant.biases_regularized:
         G = G[:, :-1]
     out = []
     for sg in (1.0, -1.0):
         for base in (sg * M, _with_subgradient(sg * M, G, 2.0)):
             out.append(base)
-            if variant == "8":
+            if not variant.biases_regularized:
                 continue
             fixed = base.copy()
             fixed[:, -1] = 2 * c
-            if variant == "11":
+            if variant.skip == "frobenius":
                 fixed[:, :-1] = 2 * a
-            elif variant == "12":
+            elif variant.skip == "schatten1":
                 fixed[:, :-1] = _with_subgradient(fixed[:, :-1], a, 1.0)
             out.append(fixed)
     return out
@@ -667,8 +676,9 @@ def _dual_candidates(prog: HyperplaneProgram, M: np.ndarray, beta, c, e, a, vari
 def _solve(prog: HyperplaneProgram, variant: str):
     """The absorbed split (:func:`absorbed_split`) when it exists and certifies within
     ``FAST_PATH_GAP``, else the conic program by Clarabel. Returns ``(beta, c, e, a, lower)``."""
+    variant = as_variant(variant)
     d, d_in = prog.d_out, prog.d_in
-    regularized = variant != "8"
+    regularized = variant.biases_regularized
     t = absorbed_split(prog, biases_regularized=regularized)
     if t is not None:
         beta, zero, a = t[:, None] * prog.J, np.zeros(d), np.zeros((d, d_in))
@@ -694,21 +704,21 @@ def penalty_cvxpy(prog: HyperplaneProgram, variant="7") -> float:
     with ``alpha + beta = J``, the affine part ``G`` with its nuclear norm, ``c``, ``e``, ``a``."""
     import cvxpy as cp
 
-    variant = check_variant(variant, allowed=("7", "8", "11", "12"))
+    variant = as_variant(variant, allowed=("7", "8", "11", "12"))
     K, d, d_in = prog.J.shape[0], prog.d_out, prog.d_in
     alpha, beta, G = cp.Variable((K, d)), cp.Variable((K, d)), cp.Variable((d, d_in + 1))
     c, e, a = cp.Variable(d), cp.Variable(d), cp.Variable((d, d_in))
-    omega = atom_cost(prog.r, biases_regularized=variant != "8")
+    omega = atom_cost(prog.r, biases_regularized=variant.biases_regularized)
     atoms_cost = omega @ cp.norm(alpha, 2, axis=1) + omega @ cp.norm(beta, 2, axis=1) if K else 0
     slope = G[:, :d_in] == prog.L + (beta.T @ prog.s if K else 0) - a
     intercept = G[:, d_in] == prog.C - (prog.r @ beta if K else 0) - c - e
     cons = [slope] + ([alpha + beta == prog.J] if K else [])
-    if variant == "8":
+    if not variant.biases_regularized:
         objective, cons = atoms_cost + 2 * cp.normNuc(G[:, :d_in]), cons + [a == 0]
     else:
         objective = atoms_cost + 2 * cp.normNuc(G) + cp.norm(e, 2) + cp.sum_squares(c)
         objective += {"7": 0, "11": cp.sum_squares(a), "12": cp.normNuc(a)}[variant]
-        cons += [intercept] + ([a == 0] if variant == "7" else [])
+        cons += [intercept] + ([a == 0] if variant.skip is None else [])
     problem = cp.Problem(cp.Minimize(objective), cons)
     problem.solve(solver="CLARABEL")
     if problem.status != cp.OPTIMAL:
@@ -726,17 +736,17 @@ def penalty(stack: Stack, variant="7") -> Penalty:
     """
     if not isinstance(stack, Stack):
         raise TypeError(f"stack must be a Stack, got {type(stack).__name__}")
-    variant = check_variant(variant)
-    skip = variant in ("11", "12")
+    variant = as_variant(variant)
+    skip = variant.skip is not None
     if skip != (stack.A is not None):
         need = "a stack with a skip connection (stack.A)" if skip else "a stack without skip connection"
         raise ValueError(f"variant {variant} needs {need}")
-    if variant == "9" and stack.d_in != 1:
+    if variant.boundary_term and stack.d_in != 1:
         raise NotImplementedError(f"variant 9 (Ongie et al.'s reformulation) is implemented for d_in = 1 only "
                                   f"(got d_in = {stack.d_in}); variant 8 gives the eq. 8 value")
     prog = hyperplane_program(stack)
     d = prog.d_out
-    if variant == "9":
+    if variant.boundary_term:
         value = savarese_value(prog)
         rep = representation(prog, np.zeros_like(prog.J), prog.C, np.zeros(d), np.zeros((d, 1)), variant="8")
         return Penalty(value, value, value, rep, variant)

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
-from pcheck.core.costs import check_variant
 from pcheck.core.network import Stack
+from pcheck.core.objective import training_objective
+from pcheck.core.tolerances import RTOL_CERTIFIED
 from pcheck.core.validate import as_count, as_dataset, as_scalar
+from pcheck.core.variant import as_variant
 from pcheck.problems import function_space as fs
-from pcheck.testing import RTOL_CERTIFIED
 
 #: Subsets of the function-space atoms tried exhaustively when there are at most this
 #: many; beyond, greedy removal plus random subsets. Reason: each subset costs one conic
@@ -62,6 +63,7 @@ class NetworkFit:
 def network_gradient(theta, shapes, X, Y, lam, variant):
     """Eq. (4) and its gradient for a flat parameter vector ``(V, b, W, c)``; variant "8"
     leaves ``b, c`` out of the penalty. ReLU's derivative is taken as 0 at 0."""
+    variant = as_variant(variant)
     n, d = shapes
     V, b = theta[:n], theta[n:2 * n]
     W, c = theta[2 * n:2 * n + d * n].reshape(d, n), theta[2 * n + d * n:]
@@ -77,7 +79,7 @@ def network_gradient(theta, shapes, X, Y, lam, variant):
     gb = dZ.sum(axis=0)
     pen = float(V @ V + np.sum(W * W))
     gV, gW = gV + 2 * lam * V, gW + 2 * lam * W
-    if variant == "7":
+    if variant.biases_regularized:
         pen += float(b @ b + c @ c)
         gb, gc = gb + 2 * lam * b, gc + 2 * lam * c
     return val + lam * pen, np.concatenate([gV, gb, gW.ravel(), gc])
@@ -97,7 +99,7 @@ def _lbfgs(stack: Stack, X, Y, lam, variant, width, counter):
     th = res.x
     out = Stack(th[:width, None], th[width:2 * width], th[2 * width:2 * width + d * width].reshape(d, width),
                 th[2 * width + d * width:])
-    return out, fs.network_objective(out, X, Y, lam, variant)
+    return out, training_objective(out, X, Y, lam, variant)
 
 
 def _from_angles(x, X, Y, lam, variant, phi, counter):
@@ -108,7 +110,7 @@ def _from_angles(x, X, Y, lam, variant, phi, counter):
     phi, mu, c = fs.polish(x, Y, lam, variant, phi[live], mu[live], c, lo[live], hi[live])
     counter["subsets"] += 1
     stack = fs.atoms_stack(phi, mu, c, variant)
-    return stack, fs.network_objective(stack, X, Y, lam, variant)
+    return stack, training_objective(stack, X, Y, lam, variant)
 
 
 def one_dimensional(X, Y, where: str):
@@ -130,7 +132,7 @@ def fit_network(X, Y, lam, width, *, variant="7", seed=0, restarts: int = 4, fit
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
     width = as_count(width, "width")
     restarts = as_count(restarts, "restarts", minimum=0)
-    variant = check_variant(variant, allowed=("7", "8"))
+    variant = as_variant(variant, allowed=("7", "8"))
     rng = np.random.default_rng(seed)
     x = X[:, 0]
     if fit is None:
@@ -285,7 +287,7 @@ def width_lower_bound(X, Y, lam, width=None, variant="7", *, target=None, max_no
 
     X, Y = as_dataset(X, Y)
     width = X.shape[0] + 1 if width is None else as_count(width, "width")
-    variant = check_variant(variant, allowed=("7", "8"))
+    variant = as_variant(variant, allowed=("7", "8"))
     max_nodes = as_count(max_nodes, "max_nodes")
     xs = np.unique(X[:, 0])
     if target is None:
@@ -372,7 +374,7 @@ def width_sweep(X, Y, lam, widths, variant="7", *, restarts: int = 2, seed=0, fi
     count of the certified solution; returns a :class:`WidthRow` per width. The random starts
     never see the certified solution, so a zero distance is a finding, not a copy."""
     X, Y = as_dataset(X, Y)
-    variant = check_variant(variant, allowed=("7", "8"))
+    variant = as_variant(variant, allowed=("7", "8"))
     restarts = as_count(restarts, "restarts")
     fit = fs.fit_function_space(X, Y, lam, variant) if fit is None else fit
     x = X[:, 0]

@@ -16,7 +16,7 @@ from pcheck.core.measure import smoothed_second_derivative
 from pcheck.core.network import Stack
 from pcheck.core.quadrature import piecewise_gauss_legendre
 from pcheck.ledger import Context, claim, property_check
-from pcheck.papers.htw import HTW
+from pcheck.papers.htw.sources import SOURCES
 from pcheck.sweep import sweep
 from pcheck.testing import RTOL_REORDER, assert_rel_close
 
@@ -59,9 +59,10 @@ def single_neurons(draw):
     return Stack(V, [draw(pst.floats())], W, np.zeros(d_out))
 
 
-@claim("htw.footnote7", source=f"{HTW}, footnote 7", note="htw-footnote7.md", variants=("7",),
+@claim("htw.footnote7", note="htw-footnote7.md", variants=("7",),
        statement="int ||(w relu(<v, s r> + b))''||_2 / g(r) dr = ||v|| ||w|| / g(-b/||v||) "
-                 "= ||w|| sqrt(||v||^2 + b^2), g(r) = 1/sqrt(1+r^2).")
+                 "= ||w|| sqrt(||v||^2 + b^2), g(r) = 1/sqrt(1+r^2).",
+       **SOURCES["htw.footnote7"])
 def check_footnote7(ctx):
     return property_check(ctx, single_neurons(), footnote7_identity, measure="relative error",
                           claim_id="htw.footnote7")

@@ -181,7 +181,7 @@ def convex_and_homogeneous(example) -> float:
     p1, p2 = penalty(s1, variant), penalty(s2, variant)
     excess = assert_le(penalty(mix, variant).lower, t * p1.upper + (1 - t) * p2.upper,
                        f"P_{variant}(t h1 + (1-t) h2) vs t P(h1) + (1-t) P(h2)")
-    if variant == "8":  # eq. 8 has no ||c||^2: P_8 is positively homogeneous
+    if not variant.biases_regularized:  # eq. 8 has no ||c||^2: P_8 is positively homogeneous
         scaled = penalty(s1.replace(W=scale * s1.W, c=scale * s1.c), "8")
         excess = max(excess, assert_le(scaled.lower, scale * p1.upper, "P_8(a h) vs a P_8(h)"),
                      assert_le(scale * p1.lower, scaled.upper, "a P_8(h) vs P_8(a h)"))

@@ -287,7 +287,7 @@ def joint_equals_separate_criterion(X, Y, lam, variant, alone) -> tuple[float, f
 
     x = X[:, 0]
     alpha = np.column_stack([2 * (Y[:, k] - a.stack(X)[:, 0]) for k, a in enumerate(alone)])
-    if variant == "8":
+    if not variant.biases_regularized:
         alpha = alpha - alpha.mean(axis=0)
     own = max(violations(x, alpha[:, [k]], lam, variant).worst for k in range(Y.shape[1]))
     return violations(x, alpha, lam, variant).worst, own

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from pcheck import strategies as pst
 from pcheck.core.measure import kinks
+from pcheck.core.objective import training_objective
 from pcheck.ledger import Evidence, claim, property_check
 from pcheck.papers.shenouda.multivariate import (
     combine,
@@ -45,7 +46,6 @@ from pcheck.problems.function_space import (
     fit_function_space,
 )
 from pcheck.problems.neuron_kernel import (
-    balanced_objective,
     certified_fit,
     kernel_ridge_stack,
 )
@@ -244,7 +244,7 @@ def kernel_identity(problem) -> float:
     fit = certified_fit(X, Y, lam, variant)
     krr = kernel_ridge_stack(fit.stack, X, Y, lam, variant)
     floor = RTOL_CERTIFIED * max(fit.upper, 1.0)
-    G = balanced_objective(krr, X, Y, lam, variant)
+    G = training_objective(krr, X, Y, lam, variant, rescaled=True)
     if G > fit.upper + floor:
         raise AssertionError(f"kernel ridge eq.-(4) value {G!r} exceeds the network's {fit.upper!r}")
     bound = np.sqrt(max(fit.upper - fit.lower, 0.0) + floor) + np.sqrt(max(G - fit.lower, 0.0) + floor)

@@ -10,14 +10,12 @@ import numpy as np
 
 from pcheck.core.measure import atoms
 from pcheck.core.network import Stack
+from pcheck.core.objective import training_objective
 from pcheck.problems.function_space import (
     dual_value,
     feasible_dual_point,
     fit_function_space,
     kink_angle,
-)
-from pcheck.problems.neuron_kernel import (
-    balanced_objective,
 )
 from pcheck.testing import RTOL_CERTIFIED
 
@@ -81,7 +79,7 @@ def consecutive_merges(fit, X, Y, variant):
             merged = atom_network(np.append(s[keep], direction), np.append(p[keep], q),
                                   np.vstack([M[keep], M[a] + M[b]]), constant, c)
             grid = np.linspace(p[a], p[b], 201)[:, None]
-            out.append(Merge(float(p[a]), float(p[b]), float(q), balanced_objective(merged, X, Y, fit.lam, variant),
+            out.append(Merge(float(p[a]), float(p[b]), float(q), training_objective(merged, X, Y, fit.lam, variant, rescaled=True),
                              float(np.max(np.abs(merged(grid) - fit.stack(grid)))), float(M[a] @ M[b] / (na * nb))))
     return out
 
