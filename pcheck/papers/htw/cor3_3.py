@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from pcheck.ledger import Evidence, claim
-from pcheck.papers.htw import HTW
+from pcheck.papers.htw.sources import SOURCES
 from pcheck.papers.htw.width_evidence import certified_width_refutation
 from pcheck.problems.deep import bottleneck_representation, numerical_rank, train
 
@@ -60,10 +60,11 @@ def compare(N, d_out, activation, seed, restarts, maxiter) -> dict:
                 verdict="reached" if gap <= REACHED_RTOL else "not reached")
 
 
-@claim("htw.cor3_3", source=f"{HTW}, Corollary 3.3", note="htw-eq10-cor3_3.md", expected="open",
+@claim("htw.cor3_3", note="htw-eq10-cor3_3.md", expected="open",
        statement="sigma ReLU or linear, n > N, d_j > N: some minimizer of (4) for the deep stacked network is "
                  "representable with bottlenecks d_j = N + 1; evidence: the best (4) objective of h_2 o sigma o h_1 "
-                 "with d_1 = N + 1 matches (rel. 1e-4) the best with d_1 = 2N + 2 over random L-BFGS restarts.")
+                 "with d_1 = N + 1 matches (rel. 1e-4) the best with d_1 = 2N + 2 over random L-BFGS restarts.",
+       **SOURCES["htw.cor3_3"])
 def check_cor3_3(ctx):
     cases = ctx.pick(dev=((3, 1), (4, 2)), ci=((3, 1), (3, 2), (4, 1), (4, 2)), nojit=((3, 1),))
     activations = ctx.pick(dev=("relu", "identity"), nojit=("relu",))
@@ -92,9 +93,10 @@ ONE_STACK_LAM = 0.1
 ONE_STACK_SEED = 37
 
 
-@claim("htw.cor3_3.one_stack", source=f"{HTW}, Corollary 3.3 with #stacks = 1 (Definition 2.1)",
-       note="htw-eq10-cor3_3.md", expected="refuted", variants=("7",),
+@claim("htw.cor3_3.one_stack", note="htw-eq10-cor3_3.md", expected="refuted", variants=("7",),
        statement="#stacks = 1, n > N, d_out > N: some minimizer of (4) at width n minimizes (5) (the one-stack case "
-                 "of Corollary 3.3, i.e. Theorem 3.2 with d_out > N); checked at n = N + 1 with a certificate.")
+                 "of Corollary 3.3, i.e. Theorem 3.2 with d_out > N); checked at n = N + 1 with a certificate. "
+                 "Derived evidence for Theorem 3.2's refutation, not a second finding.",
+       **SOURCES["htw.cor3_3.one_stack"])
 def check_cor3_3_one_stack(ctx):
     return certified_width_refutation(ctx, ONE_STACK_X, ONE_STACK_Y, ONE_STACK_LAM, ONE_STACK_SEED)

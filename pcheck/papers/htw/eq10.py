@@ -6,7 +6,7 @@ import numpy as np
 
 from pcheck.core.network import Stack
 from pcheck.ledger import Evidence, claim
-from pcheck.papers.htw import HTW
+from pcheck.papers.htw.sources import SOURCES
 from pcheck.problems.function_space import fit_function_space
 from pcheck.problems.width import w1inf_distance, width_sweep
 
@@ -22,10 +22,11 @@ EQ10_REACHED = 1e-12
 EQ10_CLOSE = 1e-6
 
 
-@claim("htw.eq10", source=f"{HTW}, eq. (10)", note="htw-eq10-cor3_3.md", variants=("7",),
+@claim("htw.eq10", note="htw-eq10-cor3_3.md", variants=("7",),
        statement="1D, d_out = 1, unique f*: width-n minimizers of (4) are close to f* in W^{1,inf}(K) for all large "
                  "n; checked for n = 4N .. 64N with networks trained from random angles (never from f*): each "
-                 "reaches the certified (5) optimum and coincides with f* on the data hull K.")
+                 "reaches the certified (5) optimum and coincides with f* on the data hull K.",
+       **SOURCES["htw.eq10"])
 def check_eq10(ctx):
     N, lam = 4, 0.1
     widths = ctx.pick(dev=(N + 1, 4 * N, 16 * N), ci=(N + 1, 4 * N, 16 * N, 64 * N), nojit=(N + 1, 4 * N))

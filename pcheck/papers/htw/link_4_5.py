@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pcheck import strategies as pst
 from pcheck.core.objective import training_objective
 from pcheck.ledger import claim, property_check
-from pcheck.papers.htw import HTW
+from pcheck.papers.htw.sources import SOURCES
 from pcheck.problems.bounds_nd import function_space_bounds
 from pcheck.problems.function_space import fit_function_space
 from pcheck.problems.patterns import fit_patterns
@@ -28,10 +28,11 @@ def link_holds(example) -> float:
     return fit.gap
 
 
-@claim("htw.link_4_5", source=f"{HTW}, eq. (4), (5), (7), (8)", note="htw-link-4-5.md", variants=("7", "8"),
+@claim("htw.link_4_5", note="htw-link-4-5.md", variants=("7", "8"),
        statement="min over all widths of L + lam ||theta||^2 = min_f L(f) + lam (2 * atom part of P_j(f) + ||c||^2) "
                  "('7'; '8': 2 * atom part, c free), constants paid by v = 0 neurons (2||u||) or ||c||^2; "
-                 "certified to a relative gap of 1e-9 and attained by a network.")
+                 "certified to a relative gap of 1e-9 and attained by a network.",
+       **SOURCES["htw.link_4_5"])
 def check_link(ctx):
     return property_check(ctx, pst.regression_1d(), link_holds, measure="certified relative gap",
                           claim_id="htw.link_4_5", examples=ctx.pick(dev=10, ci=20, thorough=100, nojit=3))
@@ -78,11 +79,11 @@ def link_holds_nd(example) -> float:
     return gap
 
 
-@claim("htw.link_4_5.nd", source=f"{HTW}, eq. (4), (5), (7), (8); Pilanci & Ergen, ICML 2020",
-       note="htw-link-4-5.md", variants=("7", "8"),
+@claim("htw.link_4_5.nd", note="htw-link-4-5.md", variants=("7", "8"),
        statement="d_in > 1: min over all widths of L + lam ||theta||^2 (the group lasso over unit directions) equals "
                  "Pilanci & Ergen's convex program over activation patterns (d_out = 1) and, on data on a line, "
-                 "the 1D problem; checked as the meeting of independently certified intervals.")
+                 "the 1D problem; checked as the meeting of independently certified intervals.",
+       **SOURCES["htw.link_4_5.nd"])
 def check_link_nd(ctx):
     return property_check(ctx, instances_nd(), link_holds_nd,
                           measure="relative separation of the two certified intervals (<= 0: they meet)",

@@ -16,8 +16,9 @@ from pcheck.core.costs import parameter_cost
 from pcheck.core.measure import kinks
 from pcheck.core.network import Stack
 from pcheck.core.rescaling import balance, l2_norm_sq
+from pcheck.core.variant import as_variant
 from pcheck.ledger import Evidence, claim, property_check
-from pcheck.papers.htw import HTW
+from pcheck.papers.htw.sources import SOURCES
 from pcheck.problems.penalty import (
     atom_cost,
     hyperplane_program,
@@ -107,9 +108,10 @@ def twins_have_same_penalty(example) -> float:
                for name, twin in twins.items())
 
 
-@claim("htw.penalty.invariance", source=f"{HTW}, eq. (7), (8)", note="htw-penalty-invariance.md", variants=("7", "8"),
+@claim("htw.penalty.invariance", note="htw-penalty-invariance.md", variants=("7", "8"),
        statement="P_j(h) depends on the function only: it is unchanged under rescaling neurons, permuting them, "
-                 "splitting a neuron into two parallel copies and adding zero-mass neurons.")
+                 "splitting a neuron into two parallel copies and adding zero-mass neurons.",
+       **SOURCES["htw.penalty.invariance"])
 def check_invariance(ctx):
     return property_check(ctx, stack_and_twins(), twins_have_same_penalty, measure="relative excess over overlap",
                           claim_id="htw.penalty.invariance")
@@ -146,10 +148,10 @@ def penalty_equals_cost(s: Stack) -> float:
     return assert_le(cost, result.upper, "R_7 vs P_7 under condition (E)")
 
 
-@claim("htw.penalty.upper_bound", source=f"{HTW}, eq. (7), (8) and footnote 7", note="htw-penalty-upper-bound.md",
-       variants=("7", "8"),
+@claim("htw.penalty.upper_bound", note="htw-penalty-upper-bound.md", variants=("7", "8"),
        statement="P_j(h_theta) <= R_j(theta) (parameter cost), with equality for eq. 7 when c = 0, no neuron has "
-                 "v = 0 and the neurons' masses at each kink are positively parallel (condition (E)).")
+                 "v = 0 and the neurons' masses at each kink are positively parallel (condition (E)).",
+       **SOURCES["htw.penalty.upper_bound"])
 def check_upper_bound(ctx):
     first = property_check(ctx, stack_and_variant(d_in=(1, 2)), penalty_below_cost, measure="relative excess",
                            claim_id="htw.penalty.upper_bound")
@@ -181,17 +183,17 @@ def convex_and_homogeneous(example) -> float:
     p1, p2 = penalty(s1, variant), penalty(s2, variant)
     excess = assert_le(penalty(mix, variant).lower, t * p1.upper + (1 - t) * p2.upper,
                        f"P_{variant}(t h1 + (1-t) h2) vs t P(h1) + (1-t) P(h2)")
-    if not variant.biases_regularized:  # eq. 8 has no ||c||^2: P_8 is positively homogeneous
+    if not as_variant(variant).biases_regularized:  # eq. 8 has no ||c||^2: P_8 is positively homogeneous
         scaled = penalty(s1.replace(W=scale * s1.W, c=scale * s1.c), "8")
         excess = max(excess, assert_le(scaled.lower, scale * p1.upper, "P_8(a h) vs a P_8(h)"),
                      assert_le(scale * p1.lower, scaled.upper, "a P_8(h) vs P_8(a h)"))
     return excess
 
 
-@claim("htw.penalty.convexity", source=f"{HTW}, eq. (5), (7), (8)", note="htw-penalty-convexity.md",
-       variants=("7", "8"),
+@claim("htw.penalty.convexity", note="htw-penalty-convexity.md", variants=("7", "8"),
        statement="P_j is convex: P(t h1 + (1-t) h2) <= t P(h1) + (1-t) P(h2); P_8 is positively homogeneous; hence "
-                 "L(f) + lambda P(f) (problem (5), one stack) is convex.")
+                 "L(f) + lambda P(f) (problem (5), one stack) is convex.",
+       **SOURCES["htw.penalty.convexity"])
 def check_convexity(ctx):
     return property_check(ctx, two_stacks_and_weight(), convex_and_homogeneous, measure="relative excess",
                           claim_id="htw.penalty.convexity")
@@ -254,10 +256,11 @@ def penalty_couples(example) -> float:
     return assert_le(joint.lower, sum(r.upper for r in separate), f"P_{variant}(h) vs sum_o P_{variant}(h_o)")
 
 
-@claim("htw.penalty.coupling", source=f"{HTW}, section 4", note="htw-penalty-coupling.md", variants=("7", "8"),
+@claim("htw.penalty.coupling", note="htw-penalty-coupling.md", variants=("7", "8"),
        statement="The multi-task penalty is at most the sum of the per-task penalties, P_j(h) <= sum_o P_j(h_o); "
                  "for the curvature part, int ||h''||_2 <= sum_o int |h_o''| with equality iff no two tasks have "
-                 "curvature at the same kink.")
+                 "curvature at the same kink (both parts are ours: section 4 says only 'in general not equal').",
+       **SOURCES["htw.penalty.coupling"])
 def check_coupling(ctx):
     return property_check(ctx, stack_and_variant(d_out=(2, 3)), penalty_couples, measure="relative excess",
                           claim_id="htw.penalty.coupling")
@@ -280,9 +283,10 @@ def equality_iff_no_shared_kink(s: Stack) -> float:
     return 0.0
 
 
-@claim("htw.penalty.coupling_equality", source=f"{HTW}, section 4", note="htw-penalty-coupling.md",
-       expected="refuted", variants=("7",),
-       statement="P_7(h) = sum_o P_7(h_o) exactly when no two tasks have curvature at the same kink.")
+@claim("htw.penalty.coupling_equality", note="htw-penalty-coupling.md", expected="refuted", variants=("7",),
+       statement="Our extension of section 4, which says only that the joint and per-task curvatures are 'in general "
+                 "not equal': P_7(h) = sum_o P_7(h_o) exactly when no two tasks have curvature at the same kink.",
+       **SOURCES["htw.penalty.coupling_equality"])
 def check_coupling_equality(ctx):
     return property_check(ctx, one_d_stacks(d_out=2, scale=False), equality_iff_no_shared_kink, measure="none",
                           claim_id="htw.penalty.coupling_equality")
@@ -327,9 +331,9 @@ def random_features_split(example) -> float:
     return max(err, gap)
 
 
-@claim("htw.penalty.rf_split", source=f"{HTW}, section 4", note="htw-penalty-coupling.md",
+@claim("htw.penalty.rf_split", note="htw-penalty-coupling.md",
        statement="With the first layer random and frozen the penalty ||W||_F^2 = sum_o ||W_o||^2 splits over tasks: "
-                 "the joint ridge fit equals the separate fits.")
+                 "the joint ridge fit equals the separate fits.", **SOURCES["htw.penalty.rf_split"])
 def check_rf_split(ctx):
     return property_check(ctx, random_feature_problems(), random_features_split, measure="relative difference",
                           claim_id="htw.penalty.rf_split")
@@ -361,11 +365,11 @@ def factor2_identity(s: Stack) -> float:
     return excess
 
 
-@claim("htw.penalty.factor2", source=f"{HTW}, eq. (4), (5), (7); MATH.md convention 1", note="htw-penalty-factor2.md",
-       variants=("7",),
+@claim("htw.penalty.factor2", note="htw-penalty-factor2.md", variants=("7",),
        statement="At the function level, inf{||theta||^2 : h_theta = h} = min over representations of "
                  "2 (atom part) + ||c||^2 = 4 P_7(h/2), attained by balance(2 * representation of h/2); "
-                 "P_7(h) <= 4 P_7(h/2) <= 2 P_7(h).")
+                 "P_7(h) <= 4 P_7(h/2) <= 2 P_7(h).",
+       **SOURCES["htw.penalty.factor2"])
 def check_factor2(ctx):
     return property_check(ctx, one_d_stacks(d_in=(1, 2)), factor2_identity, measure="relative excess",
                           claim_id="htw.penalty.factor2")
@@ -421,11 +425,12 @@ def check_known(name: str, s: Stack, variant: str, expected: float) -> float:
     return max(assert_le(r.lower, expected, name), assert_le(expected, r.upper, name))
 
 
-@claim("htw.penalty.known_values", source=f"{HTW}, eq. (7)-(9), (11), (12); MATH.md convention 3",
-       note="htw-penalty-known-values.md", variants=("7", "8", "9", "11", "12"),
-       statement="P_7(0) = 0, P_7(|x|) = P_7(x) = 2, P_7(a x) = 2||a||, P_7(t) = ||t||^2 for ||t|| <= 1/2, "
+@claim("htw.penalty.known_values", note="htw-penalty-known-values.md", variants=("7", "8", "9", "11", "12"),
+       statement="Under pcheck's reading of eq. 7 (values the paper does not give): "
+                 "P_7(0) = 0, P_7(|x|) = P_7(x) = 2, P_7(a x) = 2||a||, P_7(t) = ||t||^2 for ||t|| <= 1/2, "
                  "P_8(x) = P_8(|x|) = 2, P_11(x) = P_12(x) = 1, and in d_in = 2 P_7(x1 + x2) = 2 sqrt 2, "
-                 "P_7((x1, x2)) = 4, each inside the certified interval.")
+                 "P_7((x1, x2)) = 4, each inside the certified interval.",
+       **SOURCES["htw.penalty.known_values"])
 def check_known_values(ctx):
     worst = 0.0
     rows = KNOWN_VALUES
@@ -437,9 +442,11 @@ def check_known_values(ctx):
     return Evidence("holds", len(rows), worst, "relative excess")
 
 
-@claim("htw.penalty.constant", source="MATH.md convention 3 (eq. 7 read on all of R)",
-       note="htw-penalty-known-values.md", expected="refuted", variants=("7",),
-       statement="P_7(t) = ||t||^2 for every constant function t.")
+@claim("htw.penalty.constant", note="htw-penalty-known-values.md", expected="refuted", variants=("7",),
+       statement="A convention of our own design notes, not the paper's (it never evaluates P at a constant): "
+                 "P_7(t) = ||t||^2 for every constant function t. Refuted under pcheck's reading of eq. 7 "
+                 "(t = 1: a v = 0 neuron makes P_7(1) = 3/4).",
+       **SOURCES["htw.penalty.constant"])
 def check_constant(ctx):
     """Certified counterexample: ``h = 1``. The stack ``c = 1/2`` plus the neuron ``w relu(b)``
     with ``v = 0``, ``w = b = sqrt(1/2)`` computes 1 at cost ``1/4 + 1/2 = 3/4 < 1``."""
@@ -468,9 +475,9 @@ def savarese_matches_p8(s: Stack) -> float:
     return max(assert_le(r.lower, closed, "P_8 vs Savarese"), assert_le(closed, r.upper, "Savarese vs P_8"))
 
 
-@claim("htw.penalty.savarese", source=f"{HTW}, eq. (8), (9); Savarese et al. 2019, Theorem 3.1",
-       note="htw-penalty-savarese.md", variants=("8", "9"),
-       statement="For d_in = d_out = 1, P_8(f) = max(int |f''|, |f'(-inf) + f'(+inf)|) (= P_9(f)).")
+@claim("htw.penalty.savarese", note="htw-penalty-savarese.md", variants=("8", "9"),
+       statement="For d_in = d_out = 1, P_8(f) = max(int |f''|, |f'(-inf) + f'(+inf)|) (= P_9(f)).",
+       **SOURCES["htw.penalty.savarese"])
 def check_savarese(ctx):
     return property_check(ctx, one_d_stacks(d_out=1), savarese_matches_p8, measure="relative excess",
                           claim_id="htw.penalty.savarese")
@@ -481,9 +488,9 @@ def check_savarese(ctx):
 EQ9_WITNESS = Stack([[1.0], [1.0], [-1.0]], [0.0, 0.0, 0.0], [[1.0, 0.0, 0.0], [0.0, 1.0, -1.0]], [0.0, 0.0])
 
 
-@claim("htw.penalty.eq9_vector", source=f"{HTW}, eq. (8), (9) (citing Ongie et al. 2019)",
-       note="htw-penalty-savarese.md", expected="refuted", variants=("8", "9"),
-       statement="Eq. (9) reformulates eq. (8) for vector outputs too: P_8(h) = P_9(h) for d_out >= 2.")
+@claim("htw.penalty.eq9_vector", note="htw-penalty-savarese.md", expected="refuted", variants=("8", "9"),
+       statement="Eq. (9) reformulates eq. (8) for vector outputs too: P_8(h) = P_9(h) for d_out >= 2.",
+       **SOURCES["htw.penalty.eq9_vector"])
 def check_eq9_vector(ctx):
     p8, p9 = penalty(EQ9_WITNESS, "8"), penalty(EQ9_WITNESS, "9")
     if p8.lower > p9.upper + _slack(p8.lower, p9.upper):

@@ -12,7 +12,7 @@ from pcheck.core.measure import atoms
 from pcheck.core.network import Stack
 from pcheck.core.rescaling import balance, balanced_norm_sq, l2_norm_sq, rescale
 from pcheck.ledger import claim, property_check
-from pcheck.papers.htw import HTW
+from pcheck.papers.htw.sources import SOURCES
 from pcheck.testing import RTOL_REORDER, assert_close_scaled, assert_rel_close
 
 
@@ -40,8 +40,9 @@ def outputs_invariant(example) -> float:
                                what="h after rescaling")
 
 
-@claim("htw.rescaling.outputs", source=f"{HTW}, section 2", note="htw-rescaling.md",
-       statement="For alpha_k > 0, (v_k, b_k, w_k) -> (alpha_k v_k, alpha_k b_k, w_k/alpha_k) leaves h unchanged.")
+@claim("htw.rescaling.outputs", note="htw-rescaling.md",
+       statement="For alpha_k > 0, (v_k, b_k, w_k) -> (alpha_k v_k, alpha_k b_k, w_k/alpha_k) leaves h unchanged.",
+       **SOURCES["htw.rescaling.outputs"])
 def check_outputs(ctx):
     return property_check(ctx, stack_and_alpha(skip=None), outputs_invariant, measure="error / condition scale",
                           claim_id="htw.rescaling.outputs")
@@ -61,9 +62,10 @@ def atoms_and_costs_invariant(example) -> float:
     return worst
 
 
-@claim("htw.rescaling.atoms", source=f"{HTW}, section 2 and eq. (7), (8)", note="htw-rescaling.md",
+@claim("htw.rescaling.atoms", note="htw-rescaling.md",
        statement="Rescaling leaves the Radon-domain atoms (s_k, r_k, m_k) and the parameter costs R_7, R_8 unchanged.",
-       variants=("7", "8"))
+       variants=("7", "8"),
+       **SOURCES["htw.rescaling.atoms"])
 def check_atoms(ctx):
     options = dict(edges={"zero_mass", "dead_neuron"}, skip=False)
     return property_check(ctx, stack_and_alpha(**options), atoms_and_costs_invariant,
@@ -80,10 +82,10 @@ def balanced_identity(example) -> float:
     return err
 
 
-@claim("htw.rescaling.balanced", source=f"{HTW}, section 2 (rescaling argument behind eq. 7)",
-       note="htw-rescaling.md",
+@claim("htw.rescaling.balanced", note="htw-rescaling.md",
        statement="min over rescalings of ||theta||^2 = 2 sum_k ||w_k|| ||(v_k,b_k)|| + ||c||^2, reached when "
-                 "||w_k|| = ||(v_k,b_k)||.")
+                 "||w_k|| = ||(v_k,b_k)||.",
+       **SOURCES["htw.rescaling.balanced"])
 def check_balanced(ctx):
     return property_check(ctx, stack_and_alpha(skip=None), balanced_identity, measure="relative error",
                           claim_id="htw.rescaling.balanced")

@@ -8,15 +8,17 @@ from hypothesis import strategies as st
 
 from pcheck import strategies as pst
 from pcheck.core.measure import kinks
+from pcheck.core.variant import as_variant
 from pcheck.ledger import Evidence, claim, property_check
-from pcheck.papers.htw import HTW
 from pcheck.papers.htw.multitask import (
     MODELS,
     benefit_curve,
     kink_alignment,
     kink_tasks,
 )
-from pcheck.problems.function_space import fit_function_space, violations
+from pcheck.papers.htw.sources import SOURCES
+from pcheck.problems.dual_1d import violations
+from pcheck.problems.function_space import fit_function_space
 from pcheck.problems.gp import fit_gp, monte_carlo_kernel, nngp_kernel
 from pcheck.problems.random_features import (
     features,
@@ -84,10 +86,10 @@ def _svd_condition_scale(X, y, lam, V, b, rows) -> np.ndarray:
     return first + Q @ (inv * (Q.T @ resid))
 
 
-@claim("htw.sec4.random_features_separable", source=f"{HTW}, section 4 (random first layer)",
-       note="htw-sec4-separable.md", variants=("7",),
+@claim("htw.sec4.random_features_separable", note="htw-sec4-separable.md", variants=("7",),
        statement="With the first layer (V, b) random and frozen, the weight-decay fit of all tasks jointly equals "
-                 "the fits of each task alone (the penalty is ||.||_2^2, which separates over tasks).")
+                 "the fits of each task alone (the penalty is ||.||_2^2, which separates over tasks).",
+       **SOURCES["htw.sec4.random_features_separable"])
 def check_random_features_separable(ctx):
     return property_check(ctx, random_feature_problems(), random_features_separable,
                           measure="error / condition scale", claim_id="htw.sec4.random_features_separable")
@@ -135,10 +137,10 @@ def random_features_certified(problem) -> float:
     return float(np.max((upper - lower) / np.maximum(scale, np.finfo(float).tiny), initial=0.0))
 
 
-@claim("htw.sec4.random_features_certified", source=f"{HTW}, section 4 and eq. (4) with (V, b) frozen",
-       note="htw-sec4-separable.md", variants=("7",),
+@claim("htw.sec4.random_features_certified", note="htw-sec4-separable.md", variants=("7",),
        statement="fit_random_features returns the minimizer of (4) over (W, c): certified by the ridge dual "
-                 "bound to a relative gap of 1e-9 plus the rounding error of evaluating the certificate.")
+                 "bound to a relative gap of 1e-9 plus the rounding error of evaluating the certificate.",
+       **SOURCES["htw.sec4.random_features_certified"])
 def check_random_features_certified(ctx):
     return property_check(ctx, random_feature_problems(), random_features_certified,
                           measure="duality gap / ||y||^2", claim_id="htw.sec4.random_features_certified")
@@ -179,10 +181,10 @@ def gp_separable(problem) -> float:
     return worst
 
 
-@claim("htw.sec4.gp_separable", source=f"{HTW}, section 4 (NNGP limits of Neal; Lee et al.)",
-       note="htw-sec4-separable.md",
+@claim("htw.sec4.gp_separable", note="htw-sec4-separable.md",
        statement="The posterior mean of the multi-output NNGP (independent outputs) fitted to all tasks jointly "
-                 "equals the posterior means fitted task by task, for any data and observation pattern.")
+                 "equals the posterior means fitted task by task, for any data and observation pattern.",
+       **SOURCES["htw.sec4.gp_separable"])
 def check_gp_separable(ctx):
     return property_check(ctx, gp_problems(), gp_separable, measure="error / allowed (4 n eps cond(G))",
                           claim_id="htw.sec4.gp_separable")
@@ -214,10 +216,10 @@ def nngp_matches_random_networks(rng, *, depth: int, width: int, samples: int, p
     return float(np.max(z))
 
 
-@claim("htw.sec4.nngp_kernel", source=f"{HTW}, section 4; Lee et al. 2018 (arXiv 1711.00165), eq. (4)",
-       note="htw-sec4-separable.md",
+@claim("htw.sec4.nngp_kernel", note="htw-sec4-separable.md",
        statement="Wide random ReLU networks converge to a GP with the arc-cosine recursion kernel and independent "
-                 "outputs (checked by Monte Carlo within 5 standard errors).")
+                 "outputs (checked by Monte Carlo within 5 standard errors).",
+       **SOURCES["htw.sec4.nngp_kernel"])
 def check_nngp_kernel(ctx):
     rng = ctx.rng(41)
     samples = ctx.pick(dev=200, ci=400, thorough=2000, nojit=100)
@@ -287,7 +289,7 @@ def joint_equals_separate_criterion(X, Y, lam, variant, alone) -> tuple[float, f
 
     x = X[:, 0]
     alpha = np.column_stack([2 * (Y[:, k] - a.stack(X)[:, 0]) for k, a in enumerate(alone)])
-    if not variant.biases_regularized:
+    if not as_variant(variant).biases_regularized:
         alpha = alpha - alpha.mean(axis=0)
     own = max(violations(x, alpha[:, [k]], lam, variant).worst for k in range(Y.shape[1]))
     return violations(x, alpha, lam, variant).worst, own
@@ -316,12 +318,12 @@ def joint_vs_separate_exact(problem) -> float:
     return margin
 
 
-@claim("htw.sec4.joint_vs_separate", source=f"{HTW}, section 4 (square root in eq. 7-9 couples the tasks)",
-       note="htw-sec4-coupled.md", variants=("7", "8"),
+@claim("htw.sec4.joint_vs_separate", note="htw-sec4-coupled.md", variants=("7", "8"),
        statement="With all layers trained (function-space problem (5), one stack, d_in = 1) the joint optimum is at "
                  "most the sum of the per-task optima, and equals it exactly when the stacked per-task dual "
                  "certificates satisfy the joint constraint ||sum_i alpha_i relu(s(x_i - p))||_2 <= 2 lam omega(p) "
-                 "for all p; otherwise the joint solution differs from the separate ones.")
+                 "for all p; otherwise the joint solution differs from the separate ones.",
+       **SOURCES["htw.sec4.joint_vs_separate"])
 def check_joint_vs_separate(ctx):
     return property_check(ctx, coupled_problems(), joint_vs_separate_exact,
                           measure="(separate lower bound - joint objective) / scale",
@@ -350,10 +352,10 @@ def alignment(seed: int, lam: float = 0.1, variant: str = "7"):
             kink_alignment([a.x for a in alone], [a.jump[:, 0] for a in alone], tol=ALIGN_TOL))
 
 
-@claim("htw.sec4.kink_alignment", source=f"{HTW}, section 4 ('other outputs will also prefer ... kinks at these "
-       "positions')", note="htw-sec4-coupled.md", variants=("7",),
+@claim("htw.sec4.kink_alignment", note="htw-sec4-coupled.md", variants=("7",),
        statement="Fitted jointly (function space, eq. 5), every task's curvature sits at kinks shared with the other "
-                 "tasks (alignment 1); fitted separately, the tasks share far less of their curvature.")
+                 "tasks (alignment 1); fitted separately, the tasks share far less of their curvature.",
+       **SOURCES["htw.sec4.kink_alignment"])
 def check_kink_alignment(ctx):
     rows = [alignment(s) for s in range(ctx.seed, ctx.seed + ctx.pick(dev=3, nojit=1))]
     joint = min(float(np.min(j)) for j, _ in rows)
@@ -370,10 +372,11 @@ def benefit_numbers(ctx, relatedness=(0.0, 1.0)):
     return {m: benefit_curve(m, BENEFIT_LAM, relatedness=relatedness, seeds=seeds, **BENEFIT_FAMILY) for m in MODELS}
 
 
-@claim("htw.sec4.multitask_benefit", source=f"{HTW}, section 4", note="htw-sec4-coupled.md", variants=("7",),
+@claim("htw.sec4.multitask_benefit", note="htw-sec4-coupled.md", variants=("7",),
        statement="A data-poor (noisy) task fitted jointly with related tasks has a lower test error under weight decay "
                  "with all layers trained (function space) than alone; for random features and the NNGP joint and "
-                 "alone errors are identical.")
+                 "alone errors are identical.",
+       **SOURCES["htw.sec4.multitask_benefit"])
 def check_multitask_benefit(ctx):
     curves = benefit_numbers(ctx)
     ratio = {m: (j / a).tolist() for m, (_, a, j) in curves.items()}

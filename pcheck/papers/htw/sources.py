@@ -21,8 +21,8 @@ from pcheck.papers.htw import HTW
 
 # ----------------------------------------------------------------------------- quotes (verbatim)
 
-Q_EQ2 = (r"$$\mathcal{NN}_{\theta_{(j)}}^{j}(x) = \sum_{k=1}^{n_j} w_k^{(j)} \max\left(0, b_k^{(j)} + v_k^{(j)} x\right)"
-         r" + c^{(j)} \quad \forall x \in \mathbb{R}^{d_{j-1}},$$")
+Q_EQ2 = (r"$$\mathcal{NN}_{\theta_{(j)}}^{j}(x) = \sum_{k=1}^{n_j} w_k^{(j)} \max\left(0, b_k^{(j)} + "
+         r"v_k^{(j)} x\right) + c^{(j)} \quad \forall x \in \mathbb{R}^{d_{j-1}},$$")
 Q_EQ4 = (r"In this paper we focus on understanding deep stacked ReLU NNs (Definition 2.1) optimized with ℓ_2 "
          r"-regularization (weight decay), i.e.,")
 Q_EQ5 = (r"The goal of this section is to formulate $\lim_{n\to\infty} \mathcal{NN}_{\theta^{*\lambda}}$ as the "
@@ -82,9 +82,9 @@ Q_APPB_BENEFIT = "In Appendix B we visualize this multi-task learning benefits o
 
 #: The scale of P in (5): eq. (4) prices a function at 2 x (atom part of eq. 7) + ||c||^2 (rescaling
 #: identity); the paper pairs (4) with eq. 7 as printed (htw.penalty.factor2).
-SCALE = ("2 x atom part + ||c||^2, the price eq. (4) puts on a function (htw.link_4_5); with eq. 7's scale "
-         "as printed, (4) and (5) already disagree at every width on data with a large constant offset "
-         "(proofs note htw-link-4-5), so the statement fails under that reading too")
+SCALE = ("2 x atom part + ||c||^2, the price eq. (4) puts on a function (htw.link_4_5). Not run: eq. 7's scale as "
+         "printed, under which (4) and (5) are different problems at every width (their optimal values differ by "
+         "a factor ~50 on data with a large constant offset, proofs note htw-link-4-5)")
 BIASES_4 = "penalized, as eq. (4) is written (variant 7)"
 PCHECK_P = ("pcheck's exact P_j: footnote 7's lower semicontinuous continuation, a v = 0 neuron priced at "
             "||w|| |b| (proofs note htw-penalty-exact)")

@@ -10,7 +10,7 @@ import numpy as np
 
 from pcheck import strategies as pst
 from pcheck.ledger import Context, claim, property_check
-from pcheck.papers.htw import HTW
+from pcheck.papers.htw.sources import SOURCES
 from pcheck.papers.htw.width_evidence import certified_width_refutation
 from pcheck.problems.width import width_sufficiency
 from pcheck.sweep import Undecided, sweep
@@ -24,9 +24,10 @@ def scalar_reached(example) -> float:
     return max(v.margin, 0.0)
 
 
-@claim("htw.thm3_2.scalar", source=f"{HTW}, Theorem 3.2", note="htw-thm3_2.md", variants=("7", "8"),
+@claim("htw.thm3_2.scalar", note="htw-thm3_2.md", variants=("7", "8"),
        statement="d_out = 1: a width n = N + 1 network reaches the certified optimum of (5), so every minimizer "
-                 "of (4) at width n > N minimizes (5).")
+                 "of (4) at width n > N minimizes (5).",
+       **SOURCES["htw.thm3_2.scalar"])
 def check_scalar(ctx):
     return property_check(ctx, pst.regression_1d(d_out=(1, 1)), scalar_reached, measure="relative margin over the bound",
                           claim_id="htw.thm3_2.scalar", examples=ctx.pick(dev=10, ci=20, thorough=100, nojit=3))
@@ -44,10 +45,10 @@ MINIMAL_LAM = 0.3
 MINIMAL_SEED = 74
 
 
-@claim("htw.thm3_2.vector", source=f"{HTW}, Theorem 3.2; Shenouda, Parhi, Lee & Nowak, JMLR 2024",
-       note="htw-thm3_2.md", expected="refuted", variants=("7",),
+@claim("htw.thm3_2.vector", note="htw-thm3_2.md", expected="refuted", variants=("7",),
        statement="d_out > 1: width n = N + 1 reaches the optimum of (5), so every minimizer of (4) at width n > N "
-                 "minimizes (5) (HTW claim it for every d_out).")
+                 "minimizes (5) (HTW claim it for every d_out).",
+       **SOURCES["htw.thm3_2.vector"])
 def check_vector(ctx):
     return certified_width_refutation(ctx, MINIMAL_X, MINIMAL_Y, MINIMAL_LAM, MINIMAL_SEED)
 

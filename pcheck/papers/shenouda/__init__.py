@@ -31,6 +31,7 @@ from pcheck.papers.shenouda.multivariate import (
     transfer_rows,
     transfer_table,
 )
+from pcheck.papers.shenouda.sources import SOURCES
 from pcheck.papers.shenouda.univariate import (
     CTD_TOL,
     KINK_TOL,
@@ -42,9 +43,7 @@ from pcheck.papers.shenouda.univariate import (
     random_tasks,
     second_minimizer,
 )
-from pcheck.problems.function_space import (
-    fit_function_space,
-)
+from pcheck.problems.function_space import fit_function_space
 from pcheck.problems.neuron_kernel import (
     certified_fit,
     kernel_ridge_stack,
@@ -72,10 +71,10 @@ BF = "Boursier & Flammarion, arXiv 2303.01353 (NeurIPS 2023)"
 
 
 
-@claim("shenouda.single_task_nonunique", source=f"{SOURCE}, section 1 and 3 (single-task solutions non-unique)",
-       note="shenouda-univariate.md", variants=("8",),
+@claim("shenouda.single_task_nonunique", note="shenouda-univariate.md", variants=("8",),
        statement="Single-task univariate min-norm fitting with unregularized biases has several minimizers when "
-                 "consecutive slope changes have the same sign: two different certified minimizers exist.")
+                 "consecutive slope changes have the same sign: two different certified minimizers exist.",
+       **SOURCES["shenouda.single_task_nonunique"])
 def check_single_task_nonunique(ctx):
     X, Y, lam = convex_single_task()
     fit, m = second_minimizer(X, Y, lam, "8")
@@ -87,11 +86,11 @@ def check_single_task_nonunique(ctx):
                              "merged_objective": m.objective, "q": m.q})
 
 
-@claim("shenouda.multitask_unique", source=f"{SOURCE}, section 3 (univariate multi-task solutions almost always "
-       "unique, equal to the connect-the-dots interpolant)", note="shenouda-univariate.md", variants=("8",),
+@claim("shenouda.multitask_unique", note="shenouda-univariate.md", variants=("8",),
        statement="For T >= 2 generic tasks (unregularized biases) no merge of consecutive kinks keeps the objective "
                  "(each strictly increases it beyond the certified gap), while for tasks with positively parallel "
-                 "slope changes (Y_2 = 2 Y_1: the exceptional set) a second certified minimizer exists.")
+                 "slope changes (Y_2 = 2 Y_1: the exceptional set) a second certified minimizer exists.",
+       **SOURCES["shenouda.multitask_unique"])
 def check_multitask_unique(ctx):
     rng = ctx.rng(51)
     worst, rows = np.inf, []
@@ -121,11 +120,11 @@ def check_multitask_unique(ctx):
 
 
 
-@claim("shenouda.penalized_bias_off_data", source=f"{BF}; contrast with {SOURCE}", note="shenouda-univariate.md",
-       variants=("7",),
-       statement="With penalized biases (eq. 7) the single-task fit of the convex example has no kink at a data point "
-                 "(it is not the connect-the-dots interpolant of its fitted values), so the merge construction of the "
-                 "unregularized case yields no second minimizer.")
+@claim("shenouda.penalized_bias_off_data", note="shenouda-univariate.md", variants=("7",),
+       statement="Our extension to penalized biases (eq. 7; Boursier & Flammarion): the single-task fit of the "
+                 "convex example has no kink at a data point (it is not the connect-the-dots interpolant of its fitted "
+                 "values), so the merge construction of the unregularized case yields no second minimizer.",
+       **SOURCES["shenouda.penalized_bias_off_data"])
 def check_penalized_bias(ctx):
     X, Y, lam = convex_single_task()
     fit7, fit8 = fit_function_space(X, Y, lam, "7"), fit_function_space(X, Y, lam, "8")
@@ -167,12 +166,12 @@ def _ctd_evidence(rows):
                     details={"rows (T, ctd defect, interpolation distance, gap)": rows})
 
 
-@claim("shenouda.multitask_ctd", source=f"{SOURCE}, section 3 (univariate multi-task solution = connect-the-dots "
-       "interpolant, the min-norm interpolant in the Sobolev RKHS H^1([x_1, x_N]))", note="shenouda-univariate.md",
+@claim("shenouda.multitask_ctd", note="shenouda-univariate.md",
        variants=("8",),
        statement="For T >= 2 random tasks on the same inputs (unregularized biases) the certified solution is the "
                  "connect-the-dots interpolant of its fitted values, and approaches the connect-the-dots "
-                 "interpolant of the data as lam -> 0.")
+                 "interpolant of the data as lam -> 0.",
+       **SOURCES["shenouda.multitask_ctd"])
 def check_multitask_ctd(ctx):
     return _ctd_evidence(ctd_table(ctx, "8"))
 
@@ -196,11 +195,12 @@ CTD7_LAM = 1e-4
 
 
 
-@claim("shenouda.multitask_ctd_penalized_bias", source=f"{BF}; extension of {SOURCE}", note="shenouda-univariate.md",
-       variants=("7",), expected="refuted",
-       statement="With penalized biases (eq. 7) the same holds for T >= 2 random tasks: the optimum is the "
-                 "connect-the-dots interpolant of its values (checked: every connect-the-dots function is certified "
-                 "above the certified optimum on a T = 2 instance).")
+@claim("shenouda.multitask_ctd_penalized_bias", note="shenouda-univariate.md", variants=("7",), expected="refuted",
+       statement="Our extension to penalized biases (eq. 7) and lam > 0 of a statement the paper makes for "
+                 "interpolation with unregularized biases: for T >= 2 tasks the optimum is the connect-the-dots "
+                 "interpolant of its values. Refuted with a certificate on a T = 2 instance: every connect-the-dots "
+                 "function is certified above the certified optimum (where the optimum's kinks lie is not certified).",
+       **SOURCES["shenouda.multitask_ctd_penalized_bias"])
 def check_multitask_ctd_penalized(ctx):
     full, ctd_lower = connect_the_dots_bound(CTD7_X, CTD7_Y, CTD7_LAM)
     excess = (ctd_lower - full.objective) / full.objective
@@ -214,8 +214,8 @@ def check_multitask_ctd_penalized(ctx):
     return Evidence("refuted", 1, float(excess),
                     "relative excess of the certified connect-the-dots lower bound over the certified optimum",
                     counterexample=f"x = {CTD7_X[:, 0].tolist()}, Y = {CTD7_Y.tolist()}, lam = {CTD7_LAM}, variant '7': "
-                                   f"optimum {full.objective!r} (kinks {bends.round(5).tolist()}) < "
-                                   f"{ctd_lower!r} <= every connect-the-dots function",
+                                   f"optimum {full.objective!r} < {ctd_lower!r} <= every connect-the-dots function: "
+                                   "no connect-the-dots function is optimal",
                     details=details)
 
 
@@ -254,13 +254,13 @@ def kernel_identity(problem) -> float:
     return dist / bound
 
 
-@claim("shenouda.multivariate_kernel_identity", source=f"{SOURCE}, section 4 (per-task solutions are kernel "
-       "regressions with the kernel of the optimal neurons)", note="shenouda-multivariate.md", variants=("7", "8"),
+@claim("shenouda.multivariate_kernel_identity", note="shenouda-multivariate.md", variants=("7", "8"),
        statement="At the optimum of eq. (4) (any d_in, d_out), each task's on-data outputs equal kernel ridge "
                  "regression K (K + lam I)^{-1} y_t with the fixed neuron kernel K = sum_k ||mu_k|| "
                  "relu(<u_k, x~>) relu(<u_k, x~'>) (+ 1 in '7'; free intercept in '8'); for a certified "
                  "near-optimal network the kernel ridge fit is no worse in eq. (4) and within the certified "
-                 "distance of its outputs.")
+                 "distance of its outputs.",
+       **SOURCES["shenouda.multivariate_kernel_identity"])
 def check_multivariate_kernel_identity(ctx):
     return property_check(ctx, kernel_problems(), kernel_identity, examples=ctx.pick(dev=8, ci=20, nojit=2),
                           measure="||F_net - F_krr|| / certified bound (<= 1 holds)",
@@ -300,13 +300,12 @@ def by_variant(ctx, rule) -> tuple:
     return combine(verdicts), tables, rows
 
 
-@claim("shenouda.multivariate_fixed_kernel", source=f"{SOURCE}, section 4 and abstract ('large numbers of diverse "
-       "tasks are approximately equivalent to an l2 (Hilbert space) minimization problem over a fixed kernel "
-       "determined by the optimal neurons')", note="shenouda-multivariate.md", variants=("7", "8"),
+@claim("shenouda.multivariate_fixed_kernel", note="shenouda-multivariate.md", variants=("7", "8"),
        statement="With T i.i.d. N(0,1) tasks on N = 6 inputs in [-1,1]^2, the kernel K_T of the T-task optimum "
                  "predicts a new task's joint fit: kernel ridge with K_T matches task 0's outputs in the joint "
                  "(T+1)-task optimum, with error relative to task 0's regularization residual ||y_0 - F_0|| -> 0 "
-                 "as T grows (registered rule of the note on T <= 16; certified error bars).")
+                 "as T grows (registered rule of the note on T <= 16; certified error bars).",
+       **SOURCES["shenouda.multivariate_fixed_kernel"])
 def check_multivariate_fixed_kernel(ctx):
     verdict, tables, rows = by_variant(ctx, fixed_kernel_verdict)
     worst = max(v["r_last"] for t in tables.values() for v in t.values())
@@ -318,11 +317,13 @@ def check_multivariate_fixed_kernel(ctx):
                              {v: transfer_table(r) for v, r in rows.items()}})
 
 
-@claim("shenouda.multivariate_common_scale", source=f"{SOURCE}, section 4 (summary at sciencestack.ai: 'per-task "
-       "penalties converging to a common scale as T grows')", note="shenouda-multivariate.md", variants=("7", "8"),
+@claim("shenouda.multivariate_common_scale", note="shenouda-multivariate.md", variants=("7", "8"),
        expected="refuted",
-       statement="Read literally: the per-task kernel norms p_t = sum_k mu_tk^2 / ||mu_k|| of the joint optimum of "
-                 "T + 1 i.i.d. N(0,1) tasks concentrate, std_t(p_t) / mean_t(p_t) -> 0 as T grows.")
+       statement="Not the paper's claim: a phrase of a third-party summary (sciencestack.ai: 'per-task penalties "
+                 "converging to a common scale as T grows'), read literally: "
+                 "the per-task kernel norms p_t = sum_k mu_tk^2 / ||mu_k|| of the joint optimum of "
+                 "T + 1 i.i.d. N(0,1) tasks concentrate, std_t(p_t) / mean_t(p_t) -> 0 as T grows.",
+       **SOURCES["shenouda.multivariate_common_scale"])
 def check_multivariate_common_scale(ctx):
     verdict, tables, rows = by_variant(ctx, common_scale_verdict)
     last = min(v["cv_last"] for t in tables.values() for v in t.values())
