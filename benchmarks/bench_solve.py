@@ -19,7 +19,8 @@ import numpy as np
 
 from pcheck import fit_function_space
 from pcheck.core.kernels import warm_up
-from pcheck.problems.function_space import grid_cvxpy, kink_grid
+from pcheck.problems.exchange_1d import kink_grid
+from pcheck.solvers.oracles import grid_cvxpy
 
 
 def main():

@@ -10,7 +10,8 @@ from pcheck import fit_function_space
 from pcheck.core.network import Stack
 from pcheck.core.objective import training_objective
 from pcheck.core.rescaling import l2_norm_sq
-from pcheck.problems.function_space import grid_cvxpy, kink_grid
+from pcheck.problems.exchange_1d import kink_grid
+from pcheck.solvers.oracles import grid_cvxpy
 from pcheck.testing import RTOL_CERTIFIED, RTOL_REORDER, assert_rel_close
 
 #: cvxpy + Clarabel at its default settings solves to ~1e-8 relative; the oracle

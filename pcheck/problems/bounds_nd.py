@@ -70,7 +70,7 @@ from pcheck.core.network import Stack
 from pcheck.core.objective import training_objective
 from pcheck.core.validate import as_count, as_dataset, as_scalar
 from pcheck.core.variant import as_variant
-from pcheck.problems.function_space import best_scaling, dual_value
+from pcheck.problems.dual import best_scaling, dual_value
 
 #: A data hyperplane whose value at an enumeration ray is within this fraction of
 #: ``||z_i||`` counts as passing through it (both sides are then tried). Reason: rays come

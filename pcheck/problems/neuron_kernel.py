@@ -34,6 +34,7 @@ import numpy as np
 from pcheck.core.network import Stack
 from pcheck.core.validate import as_array, as_dataset, as_scalar
 from pcheck.core.variant import as_variant
+from pcheck.problems.bounds_nd import function_space_bounds
 
 VARIANTS = ("7", "8")
 
@@ -161,7 +162,6 @@ FIT_ROUNDS, FIT_GAP_TOL = 10, 1e-9
 def certified_fit(X, Y, lam, variant: str = "7"):
     """:func:`pcheck.function_space_bounds` for ``variant`` with :data:`FIT_ROUNDS` rounds down
     to :data:`FIT_GAP_TOL` (a late conic failure keeps the best certified bounds so far)."""
-    from pcheck.problems.bounds_nd import function_space_bounds
 
     return function_space_bounds(X, Y, lam, rounds=FIT_ROUNDS, gap_tol=FIT_GAP_TOL, variant=_variant(variant))
 

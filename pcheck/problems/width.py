@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
+from pcheck.core.angles import atoms_stack, kink_angle
 from pcheck.core.network import Stack
 from pcheck.core.objective import training_objective
 from pcheck.core.tolerances import RTOL_CERTIFIED
 from pcheck.core.validate import as_count, as_dataset, as_scalar
 from pcheck.core.variant import as_variant
-from pcheck.problems import function_space as fs
+from pcheck.problems import exchange_1d
+from pcheck.problems.function_space import fit_function_space
 
 #: Subsets of the function-space atoms tried exhaustively when there are at most this
 #: many; beyond, greedy removal plus random subsets. Reason: each subset costs one conic
@@ -104,12 +106,12 @@ def _lbfgs(stack: Stack, X, Y, lam, variant, width, counter):
 
 def _from_angles(x, X, Y, lam, variant, phi, counter):
     """Exact masses for fixed angles (the convex master), Newton on angles and masses."""
-    mu, c = fs.master(x, Y, lam, variant, phi)
-    lo, hi = fs._arcs(np.unique(x), phi)
+    mu, c = exchange_1d.master(x, Y, lam, variant, phi)
+    lo, hi = exchange_1d.arcs(np.unique(x), phi)
     live = np.linalg.norm(mu, axis=1) > 0
-    phi, mu, c = fs.polish(x, Y, lam, variant, phi[live], mu[live], c, lo[live], hi[live])
+    phi, mu, c = exchange_1d.polish(x, Y, lam, variant, phi[live], mu[live], c, lo[live], hi[live])
     counter["subsets"] += 1
-    stack = fs.atoms_stack(phi, mu, c, variant)
+    stack = atoms_stack(phi, mu, c, variant)
     return stack, training_objective(stack, X, Y, lam, variant)
 
 
@@ -136,7 +138,7 @@ def fit_network(X, Y, lam, width, *, variant="7", seed=0, restarts: int = 4, fit
     rng = np.random.default_rng(seed)
     x = X[:, 0]
     if fit is None:
-        fit = fs.fit_function_space(X, Y, lam, variant)
+        fit = fit_function_space(X, Y, lam, variant)
     counter = {"subsets": 0, "restarts": restarts, "evaluations": 0}
     phi, mu = fit.angles, fit.masses
     K = len(phi)
@@ -209,11 +211,11 @@ def width_sufficiency(X, Y, lam, width=None, variant="7", *, seed=0, restarts: i
     X, Y = one_dimensional(X, Y, "width_sufficiency")
     width = X.shape[0] + 1 if width is None else as_count(width, "width")
     max_nodes = as_count(max_nodes, "max_nodes", minimum=0)
-    fit = fs.fit_function_space(X, Y, lam, variant)
+    fit = fit_function_space(X, Y, lam, variant)
     net = fit_network(X, Y, lam, width, variant=variant, seed=seed, restarts=restarts, fit=fit)
     lower = fit.lower_bound
     margin = (net.objective - lower) / max(lower, np.finfo(float).tiny)
-    tol = max(fit.gap, fs.GAP_TOL)
+    tol = max(fit.gap, exchange_1d.GAP_TOL)
     verdict = "reached" if margin <= tol else "not reached"
     bound = None
     if verdict == "not reached" and max_nodes > 0:
@@ -239,7 +241,7 @@ def activation_arcs(xs) -> np.ndarray:
     into ``2 n`` arcs. Returned: the ``2 n - 1`` arcs on which the neuron is active somewhere
     (one of them holds the ``v = 0`` neuron ``pi/2`` and the far kinks: the affine atoms); the
     arc through ``3 pi/2`` (inactive on every point) is left out."""
-    ends = np.sort(np.concatenate([fs.kink_angle(1, xs), fs.kink_angle(-1, xs)]))
+    ends = np.sort(np.concatenate([kink_angle(1, xs), kink_angle(-1, xs)]))
     return np.stack([ends[:-1], ends[1:]], axis=1)
 
 
@@ -291,7 +293,7 @@ def width_lower_bound(X, Y, lam, width=None, variant="7", *, target=None, max_no
     max_nodes = as_count(max_nodes, "max_nodes")
     xs = np.unique(X[:, 0])
     if target is None:
-        target = fs.fit_function_space(X, Y, lam, variant).objective
+        target = fit_function_space(X, Y, lam, variant).objective
     target = as_scalar(target, "target")
     arcs = activation_arcs(xs)
     heap, count, best_net, order = [], 0, np.inf, itertools.count()
@@ -304,7 +306,7 @@ def width_lower_bound(X, Y, lam, width=None, variant="7", *, target=None, max_no
         if inherited is not None:
             heapq.heappush(heap, (inherited, next(order), intervals, None, False))
             return inherited
-        fit = fs.fit_function_space(X, Y, lam, variant, allowed=intervals, gap_tol=gap_tol, stop_above=target)
+        fit = fit_function_space(X, Y, lam, variant, allowed=intervals, gap_tol=gap_tol, stop_above=target)
         count += 1
         split = _split_choice(intervals, fit.angles)
         if split is None and fit.objective < best_net:  # one atom per interval: width <= k <= n
@@ -376,7 +378,7 @@ def width_sweep(X, Y, lam, widths, variant="7", *, restarts: int = 2, seed=0, fi
     X, Y = as_dataset(X, Y)
     variant = as_variant(variant, allowed=("7", "8"))
     restarts = as_count(restarts, "restarts")
-    fit = fs.fit_function_space(X, Y, lam, variant) if fit is None else fit
+    fit = fit_function_space(X, Y, lam, variant) if fit is None else fit
     x = X[:, 0]
     K = (float(x.min()), float(x.max()))
     rng = np.random.default_rng(seed)

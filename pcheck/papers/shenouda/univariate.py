@@ -8,15 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pcheck.core.angles import kink_angle
 from pcheck.core.measure import atoms
 from pcheck.core.network import Stack
 from pcheck.core.objective import training_objective
-from pcheck.problems.function_space import (
-    dual_value,
-    feasible_dual_point,
-    fit_function_space,
-    kink_angle,
-)
+from pcheck.problems.dual import dual_value
+from pcheck.problems.dual_1d import feasible_dual_point
+from pcheck.problems.function_space import fit_function_space
 from pcheck.testing import RTOL_CERTIFIED
 
 #: Masses count as positively parallel when ``1 - cos(angle) <= PARALLEL_TOL``: the solver's
