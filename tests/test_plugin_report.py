@@ -77,7 +77,7 @@ def test_report_of_a_user_suite(suite):
     result.assert_outcomes(passed=5, failed=2, xfailed=1, skipped=1)
     result.stdout.fnmatch_lines(["pcheck: report of 6 linked claims in out*report.md and report.json"])
     report = json.loads((pytester.path / "out" / "report.json").read_text())
-    assert (report["schema_version"], report["command"], report["seed"]) == (1, "pytest", None)
+    assert (report["schema_version"], report["command"], report["seed"]) == (2, "pytest", None)
     claims = {c["id"]: c for c in report["claims"]}
     assert sorted(claims) == sorted([ledger_id, "user.error", "user.evidence", "user.finding",
                                      "user.recorded_refutation", "user.sum"])  # no unlinked or skipped tests
@@ -85,6 +85,8 @@ def test_report_of_a_user_suite(suite):
     ledger_entry = load_claims()[ledger_id]
     assert (linked["verdict"], linked["statement"], linked["note"]) == ("holds", ledger_entry.statement,
                                                                        ledger_entry.note)
+    assert (linked["origin"], linked["quote"] or "") == (ledger_entry.origin, ledger_entry.quote)
+    assert claims["user.sum"]["origin"] is None  # a test linked to an id the ledger does not have
     assert (claims["user.sum"]["verdict"], claims["user.sum"]["as_expected"]) == ("refuted", True)
     assert claims["user.sum"]["counterexample"].startswith("AssertionError: float addition is not exact")
     assert claims["user.sum"]["reproduce"] == "pytest 'test_user.py::test_assertion_refutes'"
@@ -104,7 +106,7 @@ def test_report_of_a_user_suite(suite):
     assert (recorded["verdict"], recorded["as_expected"]) == ("refuted", True)
     assert recorded["counterexample"] == "2\nx = 2 is the counterexample"
     assert report["summary"]["differing"] == ["user.error"]
-    assert "| `user.error` | **error** (differs) | holds | - | - |" in (pytester.path / "out" / "report.md").read_text()
+    assert "| `user.error` | **error** (differs) | holds | - | - | - |" in (pytester.path / "out" / "report.md").read_text()
 
 
 def test_a_strict_xfail_that_passes_reports_holds(pytester):
@@ -132,3 +134,17 @@ def test_no_report_without_the_option(suite):
 def test_the_marker_is_registered(pytester):
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.pcheck_claim(id, expected=None):*"])
+
+
+@pytest.mark.parametrize("target", ["a_file", "a_file/sub"])
+def test_a_report_target_that_cannot_hold_a_report_is_a_usage_error(pytester, target):
+    """Issue 14, item 9: ``--pcheck-report`` naming a file ended in an internal error (after
+    the whole run). Now pytest stops before running any test with a usage error (exit 4)."""
+    pytester.makepyfile(test_user="def test_x():\n    raise AssertionError('must not run')\n")
+    (pytester.path / "a_file").write_text("keep me")
+    result = pytester.runpytest("--pcheck-report", target, "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --pcheck-report: *a_file*"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert "must not run" not in result.stdout.str()
+    assert (pytester.path / "a_file").read_text() == "keep me"

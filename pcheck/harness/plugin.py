@@ -20,10 +20,13 @@ with ``pytest.mark.pcheck_claim("id")``, linking it to the ledger entry ``id``; 
 verdict is the evidence its ``pcheck_context`` recorded, else its outcome: passed ->
 "holds", failed on an ``AssertionError`` or a strict xfail -> "refuted", failed on any
 other exception -> "error"; several tests of one claim combine to the worst verdict.
+``DIR`` is checked when pytest starts: a file, or a directory that cannot be created or
+written, is a usage error (exit 4) before any test runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -31,9 +34,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from pcheck.core.kernels import warm_up
-from pcheck.harness.report import write_report
+from pcheck.harness.report import ReportTargetError, prepare_report_dir, write_report
 from pcheck.ledger import (
     PROFILE_EXAMPLES,
     REGISTRY,
@@ -47,8 +51,6 @@ from pcheck.ledger import (
 
 def register_profiles() -> None:
     """Register pcheck's Hypothesis profiles (idempotent)."""
-    from hypothesis import HealthCheck, settings
-
     common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     for name, examples in PROFILE_EXAMPLES.items():
         settings.register_profile(name, max_examples=examples, derandomize=name != "dev", **common)
@@ -72,8 +74,12 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    from hypothesis import settings
-
+    report_dir = config.getoption("--pcheck-report")
+    if report_dir is not None:
+        try:
+            prepare_report_dir(report_dir)
+        except ReportTargetError as exc:
+            raise pytest.UsageError(f"--pcheck-report: {exc}") from None
     register_profiles()
     profile = config.getoption("--pcheck-profile") or default_profile()
     settings.load_profile(profile)
@@ -81,6 +87,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "pcheck_claim(id, expected=None): the test checks the claims-ledger entry "
                                        "id (set by @pcheck.claim(id)); reported under --pcheck-report")
     config._pcheck_tests = []
+    config._pcheck_report_error = None
     config._pcheck_started = (datetime.now(timezone.utc), time.perf_counter())
 
 
@@ -89,7 +96,6 @@ def pytest_report_header(config):
 
 
 def pytest_sessionstart(session):
-
     warm_up()
 
 
@@ -148,15 +154,13 @@ def pytest_runtest_makereport(item, call):
 
 def linked_claim(claim_id: str, tests: list[dict]):
     """The ledger entry ``claim_id`` (a test's ``expected=`` overrides its expected verdict),
-    or, for an id not in the ledger, an entry made of the first test's docstring and node id."""
-    import dataclasses
-
-
+    or, for an id not in the ledger, an entry made of the first test's docstring and node id
+    (no ledger entry, so no origin)."""
     expected = next((t["expected"] for t in tests if t["expected"]), None)
     known = REGISTRY.get(claim_id)
     if known is not None:
         return dataclasses.replace(known, expected=expected or known.expected)
-    return Claim(claim_id, tests[0]["doc"], tests[0]["nodeid"], expected or "holds", "", (), None)
+    return Claim(claim_id, tests[0]["doc"], tests[0]["nodeid"], expected or "holds", "", (), None, origin=None)
 
 
 def claim_outcomes(tests: list[dict]) -> list:
@@ -192,12 +196,18 @@ def pytest_sessionfinish(session):
     load_claims()
     started, start = session.config._pcheck_started
     outcomes = claim_outcomes(session.config._pcheck_tests)
-    write_report(outcomes, directory, command="pytest", profile=session.config._pcheck_profile, seed=None,
-                 seconds=time.perf_counter() - start, started=started)
+    try:  # the target was checked at start; a failure now (a full disk) is reported, not an internal error
+        write_report(outcomes, directory, command="pytest", profile=session.config._pcheck_profile, seed=None,
+                     seconds=time.perf_counter() - start, started=started)
+    except OSError as exc:
+        session.config._pcheck_report_error = f"{type(exc).__name__}: {exc}"
 
 
 def pytest_terminal_summary(terminalreporter, config):
     directory = config.getoption("--pcheck-report")
-    if directory is not None:
+    error = getattr(config, "_pcheck_report_error", None)
+    if error is not None:
+        terminalreporter.write_line(f"pcheck: could not write the report into {directory}: {error}", red=True)
+    elif directory is not None:
         terminalreporter.write_line(f"pcheck: report of {len({t['id'] for t in config._pcheck_tests})} linked claims "
                                     f"in {os.path.join(directory, 'report.md')} and report.json")
