@@ -24,12 +24,9 @@ import time
 import numpy as np
 
 from pcheck import Stack, penalty
-from pcheck.problems.penalty import (
-    _solve_conic,
-    absorbed_split,
-    hyperplane_program,
-    penalty_cvxpy,
-)
+from pcheck.problems.hyperplanes import hyperplane_program
+from pcheck.problems.penalty import _solve_conic, absorbed_split
+from pcheck.solvers.oracles import penalty_cvxpy
 
 N, D_OUT, REPEATS = 1000, 8, 3
 WIDTHS, D_OUTS = (100, 1000), (1, 8, 64, 256)

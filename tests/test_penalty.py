@@ -18,15 +18,14 @@ from pcheck.ledger import (
     property_check,
 )
 from pcheck.papers.htw import penalty as hp
-from pcheck.problems.penalty import (
-    _solve_conic,
-    absorbed_split,
+from pcheck.problems.hyperplanes import (
     hyperplane_program,
     lens_support,
     output_basis,
-    penalty_cvxpy,
     representation,
 )
+from pcheck.problems.penalty import _solve_conic, absorbed_split
+from pcheck.solvers.oracles import penalty_cvxpy
 from pcheck.testing import RTOL_CERTIFIED, assert_close_scaled
 
 #: cvxpy solves the same program with Clarabel's default tolerances (1e-8 gap and

@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -71,6 +70,7 @@ from pcheck.core.objective import training_objective
 from pcheck.core.validate import as_count, as_dataset, as_scalar
 from pcheck.core.variant import as_variant
 from pcheck.problems.dual import best_scaling, dual_value
+from pcheck.solvers import conic
 
 #: A data hyperplane whose value at an enumeration ray is within this fraction of
 #: ``||z_i||`` counts as passing through it (both sides are then tried). Reason: rays come
@@ -317,12 +317,7 @@ def master(Xt, Y, lam, U, variant="7"):
     if variant.biases_regularized:
         reg = reg + cp.sum_squares(c)
     problem = cp.Problem(cp.Minimize(cp.sum_squares(F - Y) + lam * reg))
-    with warnings.catch_warnings():  # "inaccurate" is harmless: eq. (4) and the dual judge the result
-        warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-        try:
-            problem.solve(solver=cp.CLARABEL, tol_gap_abs=MASTER_TOL, tol_gap_rel=MASTER_TOL, tol_feas=MASTER_TOL)
-        except cp.error.SolverError:  # at MASTER_TOL Clarabel can stall on many near-parallel atoms
-            problem.solve(solver=cp.CLARABEL)
+    conic.solve_cvxpy(problem, tol=MASTER_TOL)  # falls back to Clarabel's defaults on a stall
     return np.asarray(mu.value), np.asarray(c.value)
 
 

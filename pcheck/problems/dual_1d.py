@@ -113,7 +113,7 @@ def violations(x: np.ndarray, alpha: np.ndarray, lam: float, variant: str, allow
 #: a data point are that data point. Reason: the round trip is exact to a few ulps
 #: (~1e-16 relative); snapping widens a restricted atom set by at most that much, which can
 #: only lower a dual bound, so the bound stays valid.
-SNAP_RTOL = 1e-13
+ARC_SNAP_RTOL = 1e-13
 
 
 def allowed_pieces(xs, allowed):
@@ -147,8 +147,8 @@ def allowed_pieces(xs, allowed):
                 if j < 0:
                     continue
                 c_lo, c_hi = xs[j], (xs[j + 1] if j + 1 < n else np.inf)
-            tol_lo = SNAP_RTOL * max(1.0, abs(c_lo)) if np.isfinite(c_lo) else 0.0
-            tol_hi = SNAP_RTOL * max(1.0, abs(c_hi)) if np.isfinite(c_hi) else 0.0
+            tol_lo = ARC_SNAP_RTOL * max(1.0, abs(c_lo)) if np.isfinite(c_lo) else 0.0
+            tol_hi = ARC_SNAP_RTOL * max(1.0, abs(c_hi)) if np.isfinite(c_hi) else 0.0
             if p_lo < c_lo - tol_lo or p_hi > c_hi + tol_hi:
                 raise ValueError(f"allowed: interval [{a!r}, {b!r}] crosses an activation arc boundary")
             p_lo = c_lo if p_lo <= c_lo + tol_lo else p_lo

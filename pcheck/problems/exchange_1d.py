@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 
 from pcheck.core.angles import atoms_stack, kink_angle, ramps
 from pcheck.core.costs import angle_atom_cost
@@ -20,6 +20,7 @@ from pcheck.core.network import Stack
 from pcheck.core.objective import training_objective
 from pcheck.core.variant import as_variant
 from pcheck.problems.dual_1d import certified_lower_bound, violations, within_allowed
+from pcheck.solvers import conic
 
 #: Relative duality gap the solver stops at (issue 4: certified 1e-9).
 GAP_TOL = 1e-9
@@ -88,8 +89,6 @@ def second_differences(xs: np.ndarray):
     ``xs[0]``, row 1 the first divided difference, row ``j >= 2`` the change of slope at
     ``xs[j-1]``. ``T`` maps a piecewise-linear function's values to its kinks, so ``T``
     times a ramp column has at most four non-zeros (rows 0, 1 and the kink's cell)."""
-    from scipy import sparse
-
     n = len(xs)
     T = sparse.lil_matrix((n, n))
     T[0, 0] = 1.0
@@ -117,9 +116,6 @@ def master(x, Y, lam, variant, phi):
     and are dropped. Returns ``mu (K, d)`` and ``c``.
     """
     variant = as_variant(variant)
-    import clarabel
-    from scipy import sparse
-
     N, d = Y.shape
     K = len(phi)
     # solve for Y / s, mu / s, c / s (s = max |Y|): Clarabel's tolerances are absolute, and
@@ -154,15 +150,9 @@ def master(x, Y, lam, variant, phi):
     blocks.append((n_s + n_r + np.arange(K * (d + 1)), soc_cols, -np.ones(K * (d + 1))))
     rows, cols, vals = (np.concatenate(parts) for parts in zip(*blocks))
     A = sparse.csc_matrix((vals, (rows, cols)), shape=(n_s + n_r + K * (d + 1), n))
-    cones = [clarabel.ZeroConeT(n_s + n_r)] + [clarabel.SecondOrderConeT(d + 1)] * K
-    settings = clarabel.DefaultSettings()
-    settings.verbose = False
-    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = MASTER_TOL
-    settings.max_iter = 200
     b = np.concatenate([np.zeros(n_s), -Y.ravel(), np.zeros(K * (d + 1))])
-    solver = clarabel.DefaultSolver(sparse.diags(diag).tocsc(), q, A, b, cones, settings)
-    sol = solver.solve()
-    z = np.asarray(sol.x)
+    sol = conic.solve(sparse.diags(diag), q, A, b, [("zero", n_s + n_r)] + [("soc", d + 1)] * K, tol=MASTER_TOL)
+    z = sol.x
     if not np.all(np.isfinite(z)):
         raise RuntimeError(f"the restricted master failed: Clarabel status {sol.status}")
     Mt = s * z[:n_mt].reshape(K + 1, d)

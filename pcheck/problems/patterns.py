@@ -30,6 +30,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import cvxpy as cp
 import numpy as np
 
 from pcheck.core.network import Stack
@@ -37,6 +38,7 @@ from pcheck.core.objective import training_objective
 from pcheck.core.validate import as_count, as_dataset, as_scalar
 from pcheck.core.variant import as_variant
 from pcheck.problems.bounds_nd import MAX_DUAL_WORK, certify, dual_work
+from pcheck.solvers import conic
 
 #: Exact enumeration is used while ``C(N, d_in) * 2^(d_in+1)`` candidate patterns stay below
 #: this; beyond, patterns are sampled. Reason: one conic variable block per pattern.
@@ -100,8 +102,6 @@ def activation_patterns(X, *, samples: int | None = None, seed=0) -> tuple[np.nd
 
 def fit_patterns(X, Y, lam, variant="7", *, samples: int | None = None, seed=0) -> PatternFit:
     """HTW eq. (4) over all widths for ``d_out = 1`` via the pattern program (module docstring)."""
-    import cvxpy as cp
-
     X, Y = as_dataset(X, Y)
     if Y.shape[1] != 1:
         raise ValueError(f"Y must have shape (N, 1): the pattern program is exact for d_out = 1, got d_out = {Y.shape[1]}")
@@ -123,7 +123,7 @@ def fit_patterns(X, Y, lam, variant="7", *, samples: int | None = None, seed=0) 
     if variant.biases_regularized:
         reg = reg + cp.square(c)
     prob = cp.Problem(cp.Minimize(cp.sum_squares(fit + c - Y[:, 0]) + lam * reg), cons)
-    prob.solve(solver=cp.CLARABEL, tol_gap_abs=PATTERN_TOL, tol_gap_rel=PATTERN_TOL, tol_feas=PATTERN_TOL)
+    conic.solve_cvxpy(prob, tol=PATTERN_TOL)
     stack = _stack(U.value, Up.value, D, float(c.value), variant)
     objective = training_objective(stack, X, Y, lam, variant)
     certified = dual_work(N, d, variant) <= MAX_DUAL_WORK

@@ -12,19 +12,15 @@ import numpy as np
 from hypothesis import strategies as st
 
 from pcheck import strategies as pst
-from pcheck.core.costs import parameter_cost
+from pcheck.core.costs import atom_cost, parameter_cost
 from pcheck.core.measure import kinks
 from pcheck.core.network import Stack
 from pcheck.core.rescaling import balance, l2_norm_sq
-from pcheck.core.variant import as_variant
+from pcheck.core.variant import Variant, as_variant
 from pcheck.ledger import Evidence, claim, property_check
 from pcheck.papers.htw.sources import SOURCES
-from pcheck.problems.penalty import (
-    atom_cost,
-    hyperplane_program,
-    penalty,
-    savarese_value,
-)
+from pcheck.problems.hyperplanes import hyperplane_program, savarese_value
+from pcheck.problems.penalty import penalty
 from pcheck.testing import RTOL_CERTIFIED
 
 #: Two certified values are compared with this relative slack: both sides carry a certified
@@ -211,7 +207,7 @@ def curvature(s: Stack, norm=np.linalg.norm) -> float:
     """``int omega ||h''||`` over R: ``sum_p omega(p) norm(J_p)`` (HTW section 4's ``int ||f''||_2``
     with eq. 7's weight)."""
     kk = kinks(s)
-    return float(np.sum(atom_cost(kk.x) * norm(kk.jump, axis=1))) if len(kk.x) else 0.0
+    return float(np.sum(atom_cost(kk.x, Variant("7")) * norm(kk.jump, axis=1))) if len(kk.x) else 0.0
 
 
 def kink_sharing(s: Stack) -> float:
@@ -223,7 +219,7 @@ def kink_sharing(s: Stack) -> float:
     a = np.abs(kk.jump)
     l1 = a.sum(axis=1)
     pairs = (l1**2 - np.sum(a * a, axis=1)) / 2
-    return float(np.sum(atom_cost(kk.x) * pairs / np.where(l1 > 0, l1, 1.0)))
+    return float(np.sum(atom_cost(kk.x, Variant("7")) * pairs / np.where(l1 > 0, l1, 1.0)))
 
 
 def shares_a_kink(s: Stack) -> bool:
