@@ -201,6 +201,8 @@ def map_instances(evaluate: Callable, instances: list[dict], *, scheduler: str |
     if len(indices) != len(instances):
         raise ValueError(f"indices has {len(indices)} entries for {len(instances)} instances")
     on_row = on_row or (lambda row: None)
+    if not instances:  # nothing left to run (a resumed sweep): no cluster to start
+        return []
     if serial:
         rows = []
         for i, x in zip(indices, instances):

@@ -354,3 +354,20 @@ def test_workers_killed_mid_sweep_lose_no_finished_row(tmp_path, registered, cap
     (entry,) = json.loads((report / "report.json").read_text())["claims"]
     assert entry["verdict"] == "holds" and entry["details"]["resumed"] == 12 - len(killed)
     assert [r["residual"] for r in entry["details"]["instances"]] == [x / 100 for x in range(12)]
+
+
+def test_a_cluster_that_fails_leaves_error_rows_not_a_traceback(monkeypatch):
+    """A cluster that cannot start (or a scheduler lost mid-run): the instances not finished are
+    "error" rows naming the failure, passed to ``on_row`` like any other."""
+    class BrokenCluster:
+        def __init__(self, **options):
+            raise OSError("no free port")
+
+    monkeypatch.setattr(sweep_module, "require_dask", lambda: (None, BrokenCluster, None))
+    seen = []
+    rows = map_instances(below_one, [{"x": 0.1}, {"x": 0.2}], indices=[4, 7], on_row=seen.append)
+    assert [(r["index"], r["verdict"], r["message"]) for r in rows] == [
+        (4, "error", "not run: the cluster failed: OSError: no free port"),
+        (7, "error", "not run: the cluster failed: OSError: no free port")]
+    assert seen == rows
+    assert map_instances(below_one, [], on_row=seen.append) == []  # nothing to run: no cluster started
