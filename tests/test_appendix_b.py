@@ -8,15 +8,13 @@ from pcheck import Network, Stack
 from pcheck.papers.htw import appendix_b
 from pcheck.papers.htw.periodic_tasks import (
     held_out_error,
-    objective_and_gradient,
-    pack,
     periodic_tasks,
     periodicity_defect,
     representation,
-    train,
+    train_identity,
     triangle_wave,
-    unpack,
 )
+from pcheck.problems.deep import objective_and_gradient, pack, unpack
 
 
 def triangle_network(period, periods, g_weights):
@@ -63,11 +61,11 @@ def test_gradient_matches_finite_differences():
     widths, neurons = (1, 1, 1, 7), (4, 3, 5)
     rng = np.random.default_rng(0)
     theta = rng.standard_normal(sum(n * (widths[j] + 1 + widths[j + 1]) + widths[j + 1] for j, n in enumerate(neurons)))
-    value, grad = objective_and_gradient(theta, t.X, t.Y, t.mask, 0.01, widths, neurons)
-    fd = approx_fprime(theta, lambda th: objective_and_gradient(th, t.X, t.Y, t.mask, 0.01, widths, neurons)[0], 1e-7)
+    value, grad = objective_and_gradient(theta, t.X, t.Y, 0.01, widths, neurons, activation="identity", mask=t.mask)
+    fd = approx_fprime(theta, lambda th: objective_and_gradient(th, t.X, t.Y, 0.01, widths, neurons, activation="identity", mask=t.mask)[0], 1e-7)
     # central-free forward differences: error ~ sqrt(eps) * scale; ReLU kinks are a.s. not hit
     np.testing.assert_allclose(grad, fd, rtol=1e-4, atol=1e-4 * max(1.0, value))
-    net = unpack(theta, widths, neurons)
+    net = unpack(theta, widths, neurons, "identity")
     np.testing.assert_array_equal(pack(net), theta)
     resid = np.where(t.mask, net(t.X) - t.Y, 0.0)
     np.testing.assert_allclose(value, np.sum(resid**2) + 0.01 * theta @ theta, rtol=1e-13)
@@ -75,10 +73,10 @@ def test_gradient_matches_finite_differences():
 
 def test_training_decreases_the_objective_and_reports_restarts():
     t = periodic_tasks(rng=2)
-    fit = train(t.X, t.Y, 1e-3, neurons=(6, 4, 6), mask=t.mask, restarts=2, maxiter=50, rng=0)
+    fit = train_identity(t.X, t.Y, 1e-3, neurons=(6, 4, 6), mask=t.mask, restarts=2, maxiter=50, rng=0)
     assert len(fit.objectives) == 2 and fit.objective == min(fit.objectives)
     theta = pack(fit.network)
-    value, _ = objective_and_gradient(theta, t.X, t.Y, t.mask, 1e-3, (1, 1, 1, 7), (6, 4, 6))
+    value, _ = objective_and_gradient(theta, t.X, t.Y, 1e-3, (1, 1, 1, 7), (6, 4, 6), activation="identity", mask=t.mask)
     np.testing.assert_allclose(value, fit.objective, rtol=1e-12)
     assert fit.objective < np.sum(t.Y[t.mask] ** 2)  # better than the zero network
     assert held_out_error(fit.network, t, 0) >= 0
@@ -107,6 +105,5 @@ def test_representation_is_periodic_but_not_always_with_the_task_period(pcheck_c
     assert appendix_b.check_appendix_b_periodic(pcheck_context).verdict == "holds"
     # finding: on seed 2 the network learns H of period 2P and h_3 folds it (see htw-appendix-b.md)
     tasks, fit = appendix_b.appendix_b_run(2, alone=False)
-    from pcheck.papers.htw.periodic_tasks import periodicity_defect
     assert periodicity_defect(fit.network, 1.0, 0.0, 3.0) > 1.0
     assert periodicity_defect(fit.network, 2.0, 0.0, 3.0) <= appendix_b.PERIODIC_DEFECT_MAX

@@ -4,14 +4,16 @@ import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
 
+from pcheck.core.objective import training_objective
 from pcheck.ledger import load_claims
 from pcheck.papers.htw import cor3_3 as htw_cor3_3
-from pcheck.papers.htw.periodic_tasks import pack
 from pcheck.problems.deep import (
     bottleneck_representation,
+    decay_weights,
     initial_network,
     numerical_rank,
     objective_and_gradient,
+    pack,
     train,
     unpack,
 )
@@ -23,8 +25,8 @@ WIDTHS, NEURONS = (1, 3, 2), (4, 5)
 def test_gradient_matches_finite_differences(activation):
     X, Y = htw_cor3_3.instance(4, 2, 0)
     theta = pack(initial_network(X, WIDTHS, NEURONS, activation, np.random.default_rng(3)))
-    value, grad = objective_and_gradient(theta, X, Y, 0.1, WIDTHS, NEURONS, activation)
-    fd = approx_fprime(theta, lambda th: objective_and_gradient(th, X, Y, 0.1, WIDTHS, NEURONS, activation)[0], 1e-7)
+    value, grad = objective_and_gradient(theta, X, Y, 0.1, WIDTHS, NEURONS, activation=activation)
+    fd = approx_fprime(theta, lambda th: objective_and_gradient(th, X, Y, 0.1, WIDTHS, NEURONS, activation=activation)[0], 1e-7)
     # forward differences: error ~ sqrt(eps) * curvature scale; ReLU kinks are a.s. not hit
     np.testing.assert_allclose(grad, fd, rtol=1e-4, atol=1e-4 * max(1.0, value))
 
@@ -33,9 +35,9 @@ def test_gradient_matches_finite_differences(activation):
 def test_objective_is_the_network_loss_plus_weight_decay(activation):
     X, Y = htw_cor3_3.instance(3, 2, 1)
     theta = pack(initial_network(X, WIDTHS, NEURONS, activation, np.random.default_rng(4)))
-    net = unpack(theta, WIDTHS, NEURONS, activation)
+    net = unpack(theta, WIDTHS, NEURONS, activation=activation)
     expected = np.sum((net(X) - Y) ** 2) + 0.3 * theta @ theta
-    np.testing.assert_allclose(objective_and_gradient(theta, X, Y, 0.3, WIDTHS, NEURONS, activation)[0], expected,
+    np.testing.assert_allclose(objective_and_gradient(theta, X, Y, 0.3, WIDTHS, NEURONS, activation=activation)[0], expected,
                                rtol=1e-12)
 
 
@@ -43,22 +45,39 @@ def test_training_decreases_the_objective_and_returns_its_network():
     X, Y = htw_cor3_3.instance(3, 1, 0)
     rng = np.random.default_rng([7, 0])
     start = objective_and_gradient(pack(initial_network(X, (1, 4, 1), (8, 8), "relu", rng)), X, Y, 0.1, (1, 4, 1),
-                                   (8, 8), "relu")[0]
-    fit = train(X, Y, 0.1, bottleneck=4, neurons=(8, 8), restarts=1, maxiter=300, rng=7)
+                                   (8, 8))[0]
+    fit = train(X, Y, 0.1, widths=(1, 4, 1), neurons=(8, 8), restarts=1, maxiter=300, rng=7)
     assert fit.network.widths == (1, 4, 1) and fit.network.activation == "relu"
     assert fit.objective < start
     theta = pack(fit.network)
     np.testing.assert_allclose(np.sum((fit.network(X) - Y) ** 2) + 0.1 * theta @ theta, fit.objective, rtol=1e-10)
 
 
+@pytest.mark.parametrize("variant", ["7", "8"])
+@pytest.mark.parametrize("activation", ["relu", "identity"])
+def test_objective_is_the_one_eq4_function(activation, variant):
+    """The back-propagated value is :func:`training_objective` of the unpacked network (one eq. 4),
+    with the biases unpriced under variant "8"; a mask leaves unobserved entries out."""
+    X, Y = htw_cor3_3.instance(3, 2, 1)
+    theta = pack(initial_network(X, WIDTHS, NEURONS, activation, np.random.default_rng(5)))
+    net = unpack(theta, WIDTHS, NEURONS, activation)
+    mask = np.array([[True, False], [True, True], [False, True]])
+    weights = decay_weights(WIDTHS, NEURONS, variant)
+    value = objective_and_gradient(theta, X, Y, 0.3, WIDTHS, NEURONS, activation=activation, mask=mask,
+                                   weights=weights)[0]
+    np.testing.assert_allclose(value, training_objective(net, X, Y, 0.3, variant, mask=mask), rtol=1e-12)
+    assert variant == "7" or value < objective_and_gradient(theta, X, Y, 0.3, WIDTHS, NEURONS, activation=activation,
+                                                             mask=mask)[0]
+
+
 def test_train_rejects_bad_input():
     X, Y = htw_cor3_3.instance(3, 1, 0)
     with pytest.raises(ValueError, match="activation"):
-        train(X, Y, 0.1, bottleneck=4, activation="tanh")
-    with pytest.raises(ValueError, match="neurons"):
-        train(X, Y, 0.1, bottleneck=4, neurons=(4, 4, 4))
+        train(X, Y, 0.1, widths=(1, 4, 1), neurons=(4, 4), activation="tanh")
+    with pytest.raises(ValueError, match="widths"):
+        train(X, Y, 0.1, widths=(1, 4, 1), neurons=(4, 4, 4))
     with pytest.raises(ValueError, match="Y"):
-        train(X, Y[:2], 0.1, bottleneck=4)
+        train(X, Y[:2], 0.1, widths=(1, 4, 1), neurons=(4, 4))
 
 
 def test_numerical_rank_of_a_representation():

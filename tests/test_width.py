@@ -15,9 +15,9 @@ from pcheck.papers.htw.thm3_2 import (
     MINIMAL_Y,
 )
 from pcheck.papers.htw.width_evidence import MINIMAL_NODES
+from pcheck.problems.deep import decay_weights, objective_and_gradient
 from pcheck.problems.width import (
     activation_arcs,
-    network_gradient,
     w1inf_distance,
     width_lower_bound,
     width_sweep,
@@ -35,10 +35,15 @@ def test_gradient_matches_finite_differences(variant):
     X, Y = instance(0, 5, 2)
     rng = np.random.default_rng(1)
     theta = rng.standard_normal(3 * 4 + 2)
-    val, grad = network_gradient(theta, (3, 2), X, Y, 0.1, variant)
+    layout = ((1, 2), (3,))
+    weights = decay_weights(*layout, variant)
+
+    def f(th):
+        return objective_and_gradient(th, X, Y, 0.1, *layout, weights=weights)
+
+    val, grad = f(theta)
     h = 1e-6  # central differences: error ~ h^2 |f'''| ~ 1e-12, rounding ~ 1e-16 / h = 1e-10
-    fd = [(network_gradient(theta + h * e, (3, 2), X, Y, 0.1, variant)[0]
-           - network_gradient(theta - h * e, (3, 2), X, Y, 0.1, variant)[0]) / (2 * h) for e in np.eye(len(theta))]
+    fd = [(f(theta + h * e)[0] - f(theta - h * e)[0]) / (2 * h) for e in np.eye(len(theta))]
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
 
 

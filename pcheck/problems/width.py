@@ -21,16 +21,16 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize
 
 from pcheck.core.angles import atoms_stack, kink_angle
-from pcheck.core.network import Stack
+from pcheck.core.network import Network, Stack
 from pcheck.core.objective import training_objective
 from pcheck.core.tolerances import RTOL_CERTIFIED
 from pcheck.core.validate import as_count, as_dataset, as_scalar
 from pcheck.core.variant import as_variant
-from pcheck.problems import exchange_1d
+from pcheck.problems import deep, exchange_1d
 from pcheck.problems.function_space import fit_function_space
+from pcheck.solvers import lbfgs
 
 #: Subsets of the function-space atoms tried exhaustively when there are at most this
 #: many; beyond, greedy removal plus random subsets. Reason: each subset costs one conic
@@ -62,45 +62,24 @@ class NetworkFit:
     effort: dict = field(default_factory=dict)
 
 
-def network_gradient(theta, shapes, X, Y, lam, variant):
-    """Eq. (4) and its gradient for a flat parameter vector ``(V, b, W, c)``; variant "8"
-    leaves ``b, c`` out of the penalty. ReLU's derivative is taken as 0 at 0."""
-    variant = as_variant(variant)
-    n, d = shapes
-    V, b = theta[:n], theta[n:2 * n]
-    W, c = theta[2 * n:2 * n + d * n].reshape(d, n), theta[2 * n + d * n:]
-    x = X[:, 0]
-    Z = x[:, None] * V[None, :] + b[None, :]
-    A = np.maximum(Z, 0.0)
-    R = A @ W.T + c[None, :] - Y
-    val = float(np.sum(R * R))
-    gW = 2.0 * R.T @ A
-    gc = 2.0 * R.sum(axis=0)
-    dZ = 2.0 * (R @ W) * (Z > 0)
-    gV = dZ.T @ x
-    gb = dZ.sum(axis=0)
-    pen = float(V @ V + np.sum(W * W))
-    gV, gW = gV + 2 * lam * V, gW + 2 * lam * W
-    if variant.biases_regularized:
-        pen += float(b @ b + c @ c)
-        gb, gc = gb + 2 * lam * b, gc + 2 * lam * c
-    return val + lam * pen, np.concatenate([gV, gb, gW.ravel(), gc])
+#: L-BFGS on the full parameterization: iterations and stopping tolerances. Reason: the
+#: width search compares objectives with the certified bound at ~1e-12 relative, so the
+#: refinement runs until the objective no longer changes in float64 (ftol 1e-15).
+LBFGS_MAXITER, LBFGS_FTOL, LBFGS_GTOL = 5000, 1e-15, 1e-12
 
 
 def _lbfgs(stack: Stack, X, Y, lam, variant, width, counter):
-    """L-BFGS on the full parameterization from ``stack`` padded to ``width`` neurons."""
-    d = Y.shape[1]
-    pad = width - stack.n
-    V = np.concatenate([stack.V[:, 0], np.zeros(pad)])
-    b = np.concatenate([stack.b, np.zeros(pad)])
-    W = np.hstack([stack.W, np.zeros((d, pad))])
-    theta0 = np.concatenate([V, b, W.ravel(), stack.c])
-    res = optimize.minimize(network_gradient, theta0, args=((width, d), X, Y, lam, variant), jac=True,
-                            method="L-BFGS-B", options=dict(maxiter=5000, ftol=1e-15, gtol=1e-12))
-    counter["evaluations"] += int(res.nfev)
-    th = res.x
-    out = Stack(th[:width, None], th[width:2 * width], th[2 * width:2 * width + d * width].reshape(d, width),
-                th[2 * width + d * width:])
+    """L-BFGS on the full parameterization (eq. 4 by :func:`pcheck.problems.deep.objective_and_gradient`)
+    from ``stack`` padded to ``width`` neurons."""
+    d, pad = Y.shape[1], width - stack.n
+    padded = Stack(np.vstack([stack.V, np.zeros((pad, 1))]), np.concatenate([stack.b, np.zeros(pad)]),
+                   np.hstack([stack.W, np.zeros((d, pad))]), stack.c)
+    layout = ((1, d), (width,))
+    weights = deep.decay_weights(*layout, variant)
+    found = lbfgs.minimize(lambda th: deep.objective_and_gradient(th, X, Y, lam, *layout, weights=weights),
+                           deep.pack(Network([padded])), maxiter=LBFGS_MAXITER, gtol=LBFGS_GTOL, ftol=LBFGS_FTOL)
+    counter["evaluations"] += found.evaluations
+    out = deep.unpack(found.x, *layout).stacks[0]
     return out, training_objective(out, X, Y, lam, variant)
 
 

@@ -13,7 +13,7 @@ from pcheck.papers.htw.periodic_tasks import (
     joint_vs_separate,
     periodic_tasks,
     periodicity_defect,
-    train,
+    train_identity,
 )
 from pcheck.papers.htw.sources import SOURCES
 
@@ -33,7 +33,7 @@ BENEFIT_RATIO_MAX = 0.5
 def appendix_b_run(seed: int, restarts: int | None = None, maxiter: int | None = None, *, alone: bool = True):
     """The Appendix B experiment with :data:`pcheck.papers.htw.periodic_tasks.APPENDIX_B_DEFAULTS` (optionally
     fewer ``restarts`` / ``maxiter``) on the task family of ``seed``; ``alone=False`` trains
-    the joint network only (then ``result`` is a :class:`pcheck.papers.htw.periodic_tasks.TrainedNetwork`).
+    the joint network only (then ``result`` is a :class:`pcheck.problems.deep.DeepFit`).
     Cached: the Appendix B claims share runs."""
 
     options = dict(APPENDIX_B_DEFAULTS)
@@ -43,7 +43,7 @@ def appendix_b_run(seed: int, restarts: int | None = None, maxiter: int | None =
         joint = appendix_b_run(seed, restarts, maxiter, alone=False)[1] if restarts or maxiter else best_joint(seed)
         return tasks, joint_vs_separate(tasks, seed=seed, joint=joint, **options)
     lam = options.pop("lam")
-    return tasks, train(tasks.X, tasks.Y, lam, mask=tasks.mask, rng=seed, **options)
+    return tasks, train_identity(tasks.X, tasks.Y, lam, mask=tasks.mask, rng=seed, **options)
 
 
 def _seeds(ctx):

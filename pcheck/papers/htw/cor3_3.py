@@ -43,7 +43,7 @@ def compare(N, d_out, activation, seed, restarts, maxiter) -> dict:
     the restart spreads and the numerical ranks of ``sigma(h_1(X))``."""
     X, Y = instance(N, d_out, seed)
     n = 2 * N + 2
-    fits = {d: train(X, Y, LAM, bottleneck=d, neurons=(n, n), activation=activation, restarts=restarts,
+    fits = {d: train(X, Y, LAM, widths=(X.shape[1], d, Y.shape[1]), neurons=(n, n), activation=activation, restarts=restarts,
                      maxiter=maxiter, rng=[seed, d]) for d in (N + 1, 2 * N + 2)}
     narrow, wide = fits[N + 1], fits[2 * N + 2]
     gap = (narrow.objective - wide.objective) / wide.objective
