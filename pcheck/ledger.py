@@ -359,3 +359,19 @@ def reproduce_command(ctx: Context, claim_id: str | None) -> str:
 def notes_dir() -> Path:
     """``proofs_notes/`` of the source tree this package runs from."""
     return Path(__file__).resolve().parent.parent / "proofs_notes"
+
+
+def json_safe(value):
+    """``value`` with numpy scalars and arrays turned into Python numbers and lists, and
+    non-finite floats into the strings "inf", "-inf", "nan" (JSON has no such numbers)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return json_safe(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)

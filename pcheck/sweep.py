@@ -45,8 +45,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from pcheck.harness.report import json_safe
-from pcheck.ledger import VERDICTS, Claim, Context, Evidence, Outcome, load_claims
+from pcheck.ledger import (
+    VERDICTS,
+    Claim,
+    Context,
+    Evidence,
+    Outcome,
+    json_safe,
+    load_claims,
+)
 
 #: The keys a row adds to its instance's (an instance may not use them).
 ROW_KEYS = ("index", "verdict", "residual", "message")

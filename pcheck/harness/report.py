@@ -72,7 +72,7 @@ from pathlib import Path
 from numba import config as numba_config
 
 from pcheck import __version__
-from pcheck.ledger import ORIGINS, VERDICTS, notes_dir
+from pcheck.ledger import ORIGINS, VERDICTS, json_safe, notes_dir
 
 SCHEMA_VERSION = 2
 
@@ -175,20 +175,6 @@ def print_table(outcomes, file=None) -> None:
                   file=file)
 
 
-def json_safe(value):
-    """``value`` with numpy scalars and arrays turned into Python numbers and lists, and
-    non-finite floats into the strings "inf", "-inf", "nan" (JSON has no such numbers)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return json_safe(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return repr(value)
 
 
 def claim_record(o, directory: Path | None = None) -> dict:
