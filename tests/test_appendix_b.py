@@ -101,9 +101,14 @@ def test_joint_training_helps_the_poor_task(pcheck_context):
 
 
 @pytest.mark.slow
-def test_representation_is_periodic_but_not_always_with_the_task_period(pcheck_context):
+def test_the_period_2p_representation_is_a_local_minimum_above_a_period_p_one(pcheck_context):
+    """htw-appendix-b.md: on seed 2 the default search ends in an H of period 2P (h_3 folds it);
+    the wider search finds a lower objective whose H has the tasks' period P."""
     assert appendix_b.check_appendix_b_periodic(pcheck_context).verdict == "holds"
-    # finding: on seed 2 the network learns H of period 2P and h_3 folds it (see htw-appendix-b.md)
-    tasks, fit = appendix_b.appendix_b_run(2, alone=False)
-    assert periodicity_defect(fit.network, 1.0, 0.0, 3.0) > 1.0
-    assert periodicity_defect(fit.network, 2.0, 0.0, 3.0) <= appendix_b.PERIODIC_DEFECT_MAX
+    seed = appendix_b.LOCAL_2P_SEED
+    _, local = appendix_b.appendix_b_run(seed, alone=False)
+    assert periodicity_defect(local.network, 1.0, 0.0, 3.0) > 1.0
+    assert periodicity_defect(local.network, 2.0, 0.0, 3.0) <= appendix_b.PERIODIC_DEFECT_MAX
+    best = appendix_b.best_joint(seed)
+    assert best.objective < local.objective
+    assert periodicity_defect(best.network, 1.0, 0.0, 3.0) <= appendix_b.PERIODIC_DEFECT_MAX

@@ -50,21 +50,25 @@ def _seeds(ctx):
     return range(ctx.seed, ctx.seed + ctx.pick(dev=3, ci=4, nojit=1))
 
 
-#: Starts of the wider search run for a seed whose best H is not P-periodic. Reason: with the
-#: default 4 starts seed 4 ends at objective 0.246 with a non-periodic H (defect 2.2 at P and
-#: 2.9 at 2P), while 8 starts reach 0.0785 with a P-periodic one: a local search that misses
-#: cannot refute, so a failure counts only if the wider search's best still fails.
-ESCALATED_RESTARTS = 12
+#: Starts of the wider searches run, in turn, while a seed's best H is not P-periodic. Reason:
+#: a local search that misses cannot refute, so a failure counts only if the widest search's
+#: best still fails. Measured with scipy's L-BFGS-B (proofs_notes/htw-appendix-b.md): seed 2's
+#: 4 starts end at objective 0.0641 with an H of period 2P, 12 starts reach 0.0590 with period
+#: P; seed 8's 4 and 12 starts end at 0.0641 with a non-periodic H (defect 1.41 at P), 24
+#: starts reach 0.0431 with period P (defect 0.087).
+ESCALATED_RESTARTS = (12, 24)
 
 
 @functools.lru_cache(maxsize=8)
 def best_joint(seed: int):
-    """The joint network with the lowest objective found: the default search, and the wider
-    one (:data:`ESCALATED_RESTARTS` starts) when the default's H is not P-periodic."""
-
+    """The joint network with the lowest objective found: the default search, then the wider
+    ones (:data:`ESCALATED_RESTARTS`) while the best H is not P-periodic."""
     tasks, fit = appendix_b_run(seed, alone=False)
-    if periodicity_defect(fit.network, tasks.period, 0.0, tasks.periods * tasks.period) > PERIODIC_DEFECT_MAX:
-        fit = min(fit, appendix_b_run(seed, ESCALATED_RESTARTS, alone=False)[1], key=lambda f: f.objective)
+    span = tasks.periods * tasks.period
+    for restarts in ESCALATED_RESTARTS:
+        if periodicity_defect(fit.network, tasks.period, 0.0, span) <= PERIODIC_DEFECT_MAX:
+            break
+        fit = min(fit, appendix_b_run(seed, restarts, alone=False)[1], key=lambda f: f.objective)
     return fit
 
 
@@ -101,13 +105,13 @@ def periodicity_evidence(defects, defect, measure: str) -> Evidence:
                     details={"defects (seed, P, 2P)": defects})
 
 
-@claim("htw.appendix_b.period_is_task_period", note="htw-appendix-b.md", expected="refuted",
+@claim("htw.appendix_b.period_is_task_period", note="htw-appendix-b.md",
        statement="Our sharpening (the paper hopes for 'a periodic representation H' without naming its period): in the "
                  "Appendix B setting the learned representation H = h_2 o h_1 has the tasks' period P itself "
                  "(rather than a multiple, with h_3 doing the last fold).",
        **SOURCES["htw.appendix_b.period_is_task_period"])
 def check_appendix_b_period_is_task_period(ctx):
-    return periodicity_evidence(representation_defects(ctx, sorted({PERIOD_2P_SEED, *_seeds(ctx)})),
+    return periodicity_evidence(representation_defects(ctx, sorted({LOCAL_2P_SEED, *_seeds(ctx)})),
                                 lambda d: d[1], "||H(x+P) - H(x)|| / ||H - mean H||")
 
 
@@ -127,6 +131,8 @@ def check_appendix_b_benefit(ctx):
                     reproduce=f"pcheck plot appendix-b --seed {ctx.seed}", details=details)
 
 
-#: The task family whose best representation found has period 2P, not P (proofs_notes/
-#: htw-appendix-b.md): the "period P" entry always includes it, whatever ``--seed``.
-PERIOD_2P_SEED = 2
+#: The task family with a local minimum whose H has period 2P (objective 0.0641 under scipy's
+#: L-BFGS-B; the earlier hand-written L-BFGS's best, 0.0601, had it too), below which the wider
+#: search finds a P-periodic H (0.0590; proofs_notes/htw-appendix-b.md): the "period P" entry
+#: always includes it, whatever ``--seed``, so the escalation that decides it stays checked.
+LOCAL_2P_SEED = 2
