@@ -254,7 +254,7 @@ def run_claim(c: Claim, ctx: Context) -> Outcome:
 
 def check_choices(c: Claim, evidence: Evidence) -> None:
     """Refuse a "refuted" verdict on a source's own claim (origin "paper" or "reading") while
-    a declared reading or free choice makes it hold (issue 13: a claim is refuted only
+    a declared reading or free choice makes it hold (a claim is refuted only
     when the counterexample stands under every declared reading and choice)."""
     if evidence.verdict != "refuted" or c.origin not in ("paper", "reading"):
         return

@@ -1,6 +1,6 @@
 """Numba kernels, nothing else.
 
-Conventions (see DESIGN.md): float64 C-contiguous inputs, ``cache=True``, no
+Conventions: float64 C-contiguous inputs, ``cache=True``, no
 ``fastmath``; ``parallel=True`` only for per-sample maps. Every kernel stays plain
 Python so that a ``NUMBA_DISABLE_JIT=1`` run computes the same numbers.
 """

@@ -8,7 +8,8 @@ A neuron with ``v_k != 0`` is an atom at direction ``s_k = v_k/||v_k||``, offset
 A neuron with ``v_k = 0`` is the constant ``w_k relu(b_k)``. In one input dimension
 ``h'' = sum_k |v_k| w_k delta_{xi_k}`` with ``xi_k = -b_k / v_k``; for ``d_in > 1``
 ``D^2 h = sum_k w_k (v_k v_k^T / ||v_k||) dS_{H_k}`` on the kink hyperplanes
-``H_k = {<v_k, x> + b_k = 0}`` (MATH.md, "Distributional second derivative").
+``H_k = {<v_k, x> + b_k = 0}`` (the Hessian of one neuron ``w relu(<v, x> + b)`` is ``w v v^T delta(<v, x> + b)``,
+whose mass on the hyperplane is ``w v v^T / ||v||`` per unit surface).
 """
 
 from __future__ import annotations

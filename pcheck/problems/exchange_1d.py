@@ -22,7 +22,7 @@ from pcheck.core.variant import as_variant
 from pcheck.problems.dual_1d import certified_lower_bound, violations, within_allowed
 from pcheck.solvers import conic
 
-#: Relative duality gap the solver stops at (issue 4: certified 1e-9).
+#: Relative duality gap the solver stops at: the certified tolerance RTOL_CERTIFIED (1e-9).
 GAP_TOL = 1e-9
 
 

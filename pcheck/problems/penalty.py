@@ -70,7 +70,7 @@ DUAL_MARGIN = 1e-10
 
 #: The absorbed-split fast path is accepted when its certified relative gap is below this;
 #: else the conic solver runs. Reason: ten times below ``RTOL_CERTIFIED = 1e-9`` (pcheck.testing), so
-#: the accepted result meets the issue's certified gap with room for the final rounding.
+#: the accepted result meets the certified gap RTOL_CERTIFIED with room for the final rounding.
 FAST_PATH_GAP = 1e-10
 
 

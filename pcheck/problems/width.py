@@ -42,7 +42,7 @@ MAX_SUBSETS = 200
 LBFGS_STARTS = 5
 #: Relative gap each restricted problem of :func:`width_lower_bound` is solved to. Reason:
 #: a node's dual value is a valid bound at any gap; 1e-9 would only sharpen bounds far
-#: from the separation threshold, and the issue's 1e-9 certifies the unrestricted optimum.
+#: from the separation threshold, and RTOL_CERTIFIED = 1e-9 certifies the unrestricted optimum.
 NODE_GAP = 1e-9
 #: Breakpoints of two networks closer than this fraction of ``K`` are one breakpoint in
 #: :func:`w1inf_distance`. Reason: solver kink positions agree to ~1e-12 relative (a kink
