@@ -166,16 +166,6 @@ def _kron_eye(r, c, v, d, row0, col0):
             np.repeat(np.asarray(v, dtype=float), d))
 
 
-def primal_value(x, Y, lam, variant, phi, mu, c) -> float:
-    """The objective at atoms ``(phi, mu)`` and output bias ``c`` (module docstring)."""
-    variant = as_variant(variant)
-    R = ramps(x, phi) @ mu + c[None, :] - Y
-    reg = 2.0 * float(np.sum(angle_atom_cost(phi, variant) * np.linalg.norm(mu, axis=1)))
-    if variant.biases_regularized:
-        reg += float(c @ c)
-    return float(np.sum(R * R)) + lam * reg
-
-
 def support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free):
     """Value, gradient and Hessian of the objective over ``z = (phi[free], mu, c)`` at a
     support whose masses are all non-zero; the objective is smooth there as long as each
@@ -269,7 +259,7 @@ def polish(x, Y, lam, variant, phi, mu, c, lo, hi, *, steps: int = 60):
             pn[free] = np.clip(phi[free] + eta * step_p, lo[free], hi[free])
             mn, cn = mu + eta * step_mu, c + eta * step_c
             if np.all(np.linalg.norm(mn, axis=1) > 0):
-                vn = primal_value(x, Y, lam, variant, pn, mn, cn)
+                vn = training_objective(atoms_stack(pn, mn, cn, variant), x[:, None], Y, lam, variant, rescaled=True)
                 if vn <= val + ROUNDING * abs(val):
                     improved = True
                     break
