@@ -23,7 +23,7 @@ row ``(w, b)`` of ``U``, normalized to ``||(w, b)|| = 1`` ("7") or ``||w|| = 1``
 On a finite set of atoms this is the restricted master (Clarabel); its network's eq.-(4)
 value is ``upper``.
 
-**Dual** (as :func:`pcheck.problems.function_space.dual_value`):
+**Dual** (as :func:`pcheck.problems.dual.dual_value`):
 
 .. math:: D_7(\\alpha) = \\langle \\alpha, Y\\rangle - \\tfrac14\\|\\alpha\\|_F^2
           - \\tfrac{1}{4\\lambda}\\Big\\|\\sum_i \\alpha_i\\Big\\|^2
@@ -372,7 +372,7 @@ def sparse_stack(X, Y, lam, stack: Stack, variant: str = "7") -> Stack:
 
 
 def certified_lower(Y, lam, alpha, worst, variant="7") -> float:
-    """``max_{0 <= t <= 1/worst} D(t alpha)`` (:func:`pcheck.problems.function_space.best_scaling`)."""
+    """``max_{0 <= t <= 1/worst} D(t alpha)`` (:func:`pcheck.problems.dual.best_scaling`)."""
     return dual_value(best_scaling(alpha, Y, lam, variant, worst) * alpha, Y, lam, variant)
 
 

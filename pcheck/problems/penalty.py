@@ -130,7 +130,7 @@ def _op_norm(M: np.ndarray) -> float:
     return float(np.linalg.norm(M, 2)) if M.size else 0.0
 
 
-def dual_value(prog: HyperplaneProgram, M: np.ndarray, variant: str) -> float:
+def penalty_dual_value(prog: HyperplaneProgram, M: np.ndarray, variant: str) -> float:
     """The dual function at ``M`` after shrinking it into the feasible set (module docstring).
 
     Eq. 7, 11, 12: ``M = [Lambda mu]`` (``d_out x (d_in + 1)``), ``||M||_op <= 2``, ``||mu|| <= 1``;
@@ -237,7 +237,7 @@ def _certified_point(prog: HyperplaneProgram, variant: str, Q):
         beta, c, e, a, M = beta @ Q.T, Q @ c, Q @ e, Q @ a, Q @ M
         c = c if variant.biases_regularized else prog.C.copy()
     beta, c, e, a = _polish(prog, beta, c, e, a, variant)
-    lower = max(dual_value(prog, cand, variant) for cand in _dual_candidates(prog, M, beta, c, e, a, variant))
+    lower = max(penalty_dual_value(prog, cand, variant) for cand in _dual_candidates(prog, M, beta, c, e, a, variant))
     upper = parameter_cost(representation(prog, beta, c, e, a, variant=variant), variant)
     return beta, c, e, a, lower, upper
 
@@ -277,7 +277,7 @@ def _dual_candidates(prog: HyperplaneProgram, M: np.ndarray, beta, c, e, a, vari
     and the same moved to satisfy the stationarity conditions at the polished primal point:
     ``mu = 2c`` (from ``||c||^2``), ``Lambda = 2a`` (eq. 11) or a subgradient of ``||a||_*``
     (eq. 12), ``M`` a subgradient of ``2 ||G||_*``. Each is shrunk into the feasible set by
-    :func:`dual_value`, so all are valid lower bounds and the best is kept. At a degenerate
+    :func:`penalty_dual_value`, so all are valid lower bounds and the best is kept. At a degenerate
     optimum (e.g. ``||mu|| = 1``) the interior-point dual is its least accurate output."""
     variant = as_variant(variant)
     G = affine_part(prog, beta, c, e, a)
@@ -309,7 +309,7 @@ def _solve(prog: HyperplaneProgram, variant: str):
     if t is not None:
         beta, zero, a = t[:, None] * prog.J, np.zeros(d), np.zeros((d, d_in))
         c = zero if regularized else prog.C.copy()
-        lower = dual_value(prog, np.zeros((d, d_in + regularized)), variant)
+        lower = penalty_dual_value(prog, np.zeros((d, d_in + regularized)), variant)
         upper = parameter_cost(representation(prog, beta, c, zero, a, variant=variant), variant)
         if upper - lower <= FAST_PATH_GAP * max(abs(upper), np.finfo(float).tiny):
             return beta, c, zero, a, lower
