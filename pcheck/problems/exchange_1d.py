@@ -106,7 +106,7 @@ def master(x, Y, lam, variant, phi):
     r"""The restricted master: the group lasso over the atoms ``phi_k``,
 
     .. math:: \min_{\mu, c} \|\Psi \mu + 1 c^T - Y\|_F^2
-              + \lambda\Big(2\sum_k \omega(\phi_k)\|\mu_k\| + \|c\|^2\Big)
+              + \lambda\Big(2\sum_k \kappa(\phi_k)\|\mu_k\| + \|c\|^2\Big)
 
     ("8": ``c`` free), solved as an SOCP with Clarabel. The fitted values ``S`` at the
     distinct points enter through ``T S = T G Mt`` (``G = [Psi, 1]``, ``Mt = [mu; c]``,
@@ -174,7 +174,7 @@ def support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free):
     With ``G = [Psi, 1]`` and ``Mt = [mu; c]`` the loss is ``||G Mt - Y||^2`` (Hessian
     ``2 G^T G (x) I`` in ``Mt``). On an arc ``dPsi_ik/dphi_k = chi_ik (cos phi_k - sin phi_k x_i)``
     and ``d^2 Psi_ik / dphi_k^2 = -Psi_ik``, which give the ``phi`` rows (Gauss-Newton part plus
-    the residual's second-order terms). Only variant "7" moves angles (``omega = 1`` there).
+    the residual's second-order terms). Only variant "7" moves angles (``kappa = 1`` there, :func:`pcheck.core.costs.angle_atom_cost`).
     """
     variant = as_variant(variant)
     K, d = mu.shape

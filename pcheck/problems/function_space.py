@@ -11,11 +11,11 @@ a kink at ``p = -tan phi`` with direction ``s = sign(cos phi)`` and mass ``m = |
 ``min_alpha ||alpha (v, b)||^2 + ||w / alpha||^2 = 2 ||w|| ||(v, b)||``) gives
 
 .. math:: \\min_{\\theta \\text{ of any width}} L(\\theta) + \\lambda\\|\\theta\\|^2
-          = \\min_{\\phi, \\mu, c} L + \\lambda\\Big(2\\sum_k \\omega(\\phi_k)\\|\\mu_k\\| + \\|c\\|^2\\Big)
+          = \\min_{\\phi, \\mu, c} L + \\lambda\\Big(2\\sum_k \\kappa(\\phi_k)\\|\\mu_k\\| + \\|c\\|^2\\Big)
 
-with ``omega = 1`` for variant "7" (biases regularized: ``2 ||w|| ||(v, b)||``; in kink terms
+with ``kappa = 1`` (:func:`pcheck.core.costs.angle_atom_cost`) for variant "7" (biases regularized: ``2 ||w|| ||(v, b)||``; in kink terms
 ``2 ||m|| sqrt(1 + p^2) = 2 ||m|| / g(p)``, twice the atom part of HTW eq. 7: the factor 2 of proofs_notes/htw-penalty-factor2.md)
-and ``omega = |cos phi|`` with ``c`` free for variant "8" (eq. 8: ``2 ||w|| |v| = 2 ||m||``).
+and ``kappa = |cos phi|`` with ``c`` free for variant "8" (eq. 8: ``2 ||w|| |v| = 2 ||m||``).
 Constants: in "7" a constant output is paid either as ``||c||^2`` or by the ``v = 0`` neuron at
 ``2 ||mu||`` (the cheaper for large offsets: ``2||u||`` beats ``||u||^2`` beyond 1); eq. 7 read on
 all of R would price constants through ``||c||^2`` only, which is not the infimum of (4). In "8"
