@@ -48,7 +48,7 @@ def penalty_cvxpy(prog, variant="7") -> float:
         objective, cons = atoms_cost + 2 * cp.normNuc(G[:, :d_in]), cons + [a == 0]
     else:
         objective = atoms_cost + 2 * cp.normNuc(G) + cp.norm(e, 2) + cp.sum_squares(c)
-        objective += {"7": 0, "11": cp.sum_squares(a), "12": cp.normNuc(a)}[variant]
+        objective += {None: 0, "frobenius": cp.sum_squares(a), "schatten1": cp.normNuc(a)}[variant.skip]
         cons += [intercept] + ([a == 0] if variant.skip is None else [])
     problem = cp.Problem(cp.Minimize(objective), cons)
     conic.solve_cvxpy(problem)
