@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ from pcheck.sweep import SWEEPS
 DOCS = ROOT / "docs"
 MARKDOWN = [*sorted(p for p in DOCS.rglob("*.md") if "hooks" not in p.parts), ROOT / "README.md"]
 WITH_PYTHON = [p for p in MARKDOWN if any(b.lang == "python" for b in blocks(p))]
+FIGURE = re.compile(r"<!-- figure: (\S+) -->")
 PAPERS = {"htw.": "htw", "shenouda.": "shenouda", "lee_ndirango.": "lee_ndirango"}
 
 #: Runs one file's blocks: argv = [blocks.json, markdown path]; the traceback names the
@@ -90,6 +92,20 @@ def test_code_blocks_run(markdown, tmp_path):
     result = subprocess.run([sys.executable, "-c", RUNNER, str(payload), str(markdown)], cwd=work,
                             capture_output=True, text=True, env=environment(), timeout=300, check=False)
     assert result.returncode == 0, f"an example of {markdown.name} fails:\n{result.stderr[-6000:]}"
+
+
+def test_gallery_figures_are_small_captioned_and_name_ledger_claims():
+    """Every PNG in docs/figures is shown on a page, is under 200 kB, and has its caption
+    file naming claims that are in the ledger; every figure a page shows exists."""
+    ids = {*load_claims(), *SWEEPS}
+    shown = {m for p in MARKDOWN for m in FIGURE.findall(p.read_text())}
+    pngs = sorted((DOCS / "figures").glob("*.png"))
+    assert pngs and {p.stem for p in pngs} == shown
+    for png in pngs:
+        assert png.stat().st_size < 200_000, png.name
+        claims = next(line for line in png.with_suffix(".txt").read_text().splitlines() if line.startswith("claim:"))
+        named = [c.strip() for c in claims.split(":", 1)[1].split(",")]
+        assert named and all(c in ids for c in named), (png.name, named)
 
 
 def test_no_exec_marks_are_rare_and_justified():
