@@ -21,6 +21,7 @@ from pcheck.ledger import Evidence, claim
 from pcheck.problems.bounds_nd import BoundsND, function_space_bounds
 from pcheck.problems.function_space import FunctionSpaceFit, fit_function_space
 from pcheck.problems.gp import fit_gp, nngp_kernel
+from pcheck.problems.minimal_width import MinimalWidth, minimal_width
 from pcheck.problems.neuron_kernel import (
     KernelTransfer,
     kernel_ridge,
@@ -50,7 +51,7 @@ __all__ = [
     "fit_random_features", "nngp_kernel", "fit_gp",
     "claim", "Evidence",
     "fit_function_space", "FunctionSpaceFit",
-    "fit_network", "NetworkFit", "width_sufficiency", "WidthVerdict",
+    "fit_network", "NetworkFit", "width_sufficiency", "WidthVerdict", "minimal_width", "MinimalWidth",
     "fit_patterns", "PatternFit",
     "function_space_bounds", "BoundsND",
     "neuron_kernel", "kernel_ridge", "kernel_ridge_stack", "kernel_transfer", "KernelTransfer",

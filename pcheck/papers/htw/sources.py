@@ -372,4 +372,26 @@ SOURCES.update({
                 "task (data in the first period only) trained jointly with the 6 other tasks is at most 0.5 x its "
                 "error trained alone with the same architecture.",
         free_choices={"benefit": "held-out RMS joint / alone <= 0.5 on [0, 3]", **APPB_SETTING}),
+    "htw.thm3_2.minimal_width": dict(
+        source=f"{HTW}, Theorem 3.2 and footnote 8 (p. 6); the minimal width is ours", quote=Q_THM32,
+        origin="extension", derived_from=("htw.thm3_2.vector",),
+        reading="On random 1D instances (X = sort U(-2, 2, N), Y = N(0, 1)), the certified interval [lower, upper] "
+                "for the smallest width n* at which (4) reaches the certified (5) optimum: upper from an explicit "
+                "network within the certified gap, lower from the width branch and bound; the claim checked is "
+                "n* <= the counting bound of the proofs note.",
+        free_choices={"width": "n* = smallest n with min_width-n (4) = min (5) (the theorem's conclusion at "
+                               "width n, by the lemma of htw-thm3_2.md)",
+                      "bias regularization": "penalized (7) and unpenalized (8)", "scale of P in (5)": SCALE,
+                      "lower end": "width branch and bound with a budget of restricted solves per instance; "
+                                   "an interval when it does not separate"}),
+    "htw.thm3_2.width_law": dict(
+        source=f"{HTW}, Theorem 3.2 and footnote 8 (p. 6); the bound is ours (cf. Shenouda, Parhi, Lee & Nowak, "
+               "JMLR 2024: N^2 with unregularized biases)", quote=Q_THM32, origin="extension",
+        derived_from=("htw.thm3_2.vector",),
+        reading="d_in = 1, N distinct points: a network of width min(N d_out, 2N - 1) (variant 7) or "
+                "min((N - 1) d_out, 2N - 3) (variant 8) attains the certified (5) optimum within its gap, so every "
+                "minimizer of (4) at that width minimizes (5); checked on random instances (N 1..6, d_out 1..6).",
+        free_choices={"width": "the counting bound (rank of the tight atoms' data vectors; at most one tight atom "
+                               "per activation arc, variant 7, or the kinks at data points, variant 8)",
+                      "bias regularization": "penalized (7) and unpenalized (8)", "scale of P in (5)": SCALE}),
 })

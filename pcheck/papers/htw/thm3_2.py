@@ -12,6 +12,7 @@ from pcheck import strategies as pst
 from pcheck.ledger import Context, claim, property_check
 from pcheck.papers.htw.sources import SOURCES
 from pcheck.papers.htw.width_evidence import certified_width_refutation
+from pcheck.problems.minimal_width import counting_bound, minimal_width
 from pcheck.problems.width import width_sufficiency
 from pcheck.sweep import Undecided, sweep
 
@@ -95,3 +96,62 @@ def thm3_2_instance(instance: dict) -> float:
     if v.verdict != "reached":
         raise Undecided(f"margin {v.margin:.3e} over the bound, optimum with {v.atoms} atoms, effort {v.effort}")
     return max(v.margin, 0.0)
+
+
+def minimal_width_grid(ctx: Context) -> list[dict]:
+    """Instances of the minimal-width sweep (proofs_notes/htw-minimal-width.md), drawn like
+    :func:`thm3_2_grid`; ``max_nodes`` is the branch-and-bound budget of the lower end."""
+    variants = ctx.pick(dev=("7",), ci=("7", "8"))
+    d_outs = ctx.pick(dev=(1, 2), ci=(1, 2, 3, 4))
+    Ns = ctx.pick(dev=(3, 4), ci=(2, 3, 4, 5, 6))
+    lams = ctx.pick(dev=(0.1,), ci=(1e-3, 0.1, 1.0))
+    seeds = ctx.pick(dev=(0,), thorough=(0, 1, 2))
+    max_nodes = ctx.pick(dev=300, thorough=1000)
+    return [{"variant": v, "d_out": d, "N": N, "lam": lam, "seed": seed, "max_nodes": max_nodes}
+            for v, d, N, lam, seed in itertools.product(variants, d_outs, Ns, lams, seeds)]
+
+
+def minimal_width_of(instance: dict):
+    """:func:`pcheck.problems.minimal_width.minimal_width` on one instance of :func:`minimal_width_grid`."""
+    rng = np.random.default_rng([instance["seed"], instance["N"], instance["d_out"]])
+    X = np.sort(rng.uniform(-2, 2, instance["N"]))[:, None]
+    Y = rng.standard_normal((instance["N"], instance["d_out"]))
+    return minimal_width(X, Y, instance["lam"], instance["variant"], max_nodes=instance["max_nodes"],
+                         seed=instance["seed"])
+
+
+@sweep("htw.thm3_2.minimal_width", note="htw-minimal-width.md", variants=("7", "8"),
+       statement="In 1D the minimal width n* at which (4) reaches the optimum of (5) is at most the counting bound "
+                 "min(N d_out, 2N - 1) (variant 7) or min((N - 1) d_out, 2N - 3) (variant 8); the table of n* "
+                 "against N + 1 is the corrected Theorem 3.2.",
+       measure="upper end of the certified interval for n* minus (N + 1)", grid=minimal_width_grid,
+       **SOURCES["htw.thm3_2.minimal_width"])
+def minimal_width_instance(instance: dict) -> float:
+    """Refuted when the certified lower end exceeds the counting bound, open when only the upper end
+    does (never seen), else the upper end's excess over N + 1."""
+    r = minimal_width_of(instance)
+    bound = counting_bound(instance["N"], instance["d_out"], instance["variant"])
+    if r.lower > bound:
+        raise AssertionError(f"certified n* >= {r.lower} > counting bound {bound}")
+    if r.upper > bound:
+        raise Undecided(f"n* in [{r.lower}, {r.upper}], counting bound {bound}")
+    return float(r.upper - (instance["N"] + 1))
+
+
+def law_holds(example) -> float:
+    X, Y, lam, variant = example["X"], example["Y"], example["lam"], example["variant"]
+    r = minimal_width(X, Y, lam, variant, max_nodes=0)
+    bound = counting_bound(len(np.unique(X[:, 0])), Y.shape[1], variant)
+    if not r.upper <= bound:
+        raise AssertionError(f"the explicit optimal network has width {r.upper} > counting bound {bound}")
+    return float(r.upper) / max(bound, 1)
+
+
+@claim("htw.thm3_2.width_law", note="htw-minimal-width.md", variants=("7", "8"),
+       statement="In 1D an optimum of (5) is realized by a network of width at most min(N d_out, 2N - 1) (variant 7) "
+                 "or min((N - 1) d_out, 2N - 3) (variant 8): the width that replaces Theorem 3.2's N + 1.",
+       **SOURCES["htw.thm3_2.width_law"])
+def check_width_law(ctx):
+    return property_check(ctx, pst.regression_1d(d_out=(1, 6), N=(1, 6)), law_holds,
+                          measure="width of the explicit optimal network / counting bound",
+                          examples=ctx.pick(dev=8, ci=30, thorough=200, nojit=3))
