@@ -1,16 +1,19 @@
 """The claims ledger: every checked statement of the seed papers, with its check.
 
 A claim is a statement from a source (paper, equation or theorem), an expected verdict
-("holds", "refuted" or "open"), a proofs note in ``proofs_notes/`` and a check: a
-function ``check(ctx) -> Evidence`` over a Hypothesis strategy (see
-:func:`property_check`) or an explicit list of instances (see :func:`instance_check`).
-Register one with::
+("holds", "refuted" or "open"), a proofs note and a check: a function
+``check(ctx) -> Evidence`` over a Hypothesis strategy (see :func:`property_check`) or an
+explicit list of instances (see :func:`instance_check`). Register one with::
 
     @pcheck.claim("mypaper.lemma2", statement="...", source="My paper, Lemma 2",
-                  note="mypaper-lemma2.md")
+                  note="notes/lemma2.md")
     def check(ctx):
-        return property_check(ctx, my_strategy(), my_property, measure="relative error",
-                              claim_id="mypaper.lemma2")
+        return pcheck.property_check(ctx, my_strategy(), my_property, measure="relative error")
+
+The claim id reaches the check through ``ctx.claim_id`` (set by :func:`run_claim`), so the
+reproduce command of a counterexample names it without repeating it. A third-party note is
+a path relative to the package of the module that registers the claim, checked when the
+claim registers; pcheck's own notes are file names in ``proofs_notes/``.
 
 Third-party packages register their modules through the ``pcheck.claims`` entry point
 group; :func:`load_claims` imports the built-in claims and every such module. With only
@@ -20,15 +23,16 @@ checking that ledger entry (the ``pcheck_claim`` marker, see :mod:`pcheck.harnes
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
+import re
+import sys
 import time
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable
-
-import numpy as np
 
 #: A check's verdicts. "depends": the claim holds under some declared reading or free choice
 #: and fails under another (see :func:`by_choice`); "skipped": the check needs an optional
@@ -75,6 +79,16 @@ class Evidence:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
 
+class Refuted(AssertionError):
+    """An ``AssertionError`` that carries the failing example's residual: raise
+    ``Refuted(message, residual=r)`` in a property and the evidence records ``r`` (a plain
+    ``AssertionError`` records NaN: the residual of the failing example is unknown)."""
+
+    def __init__(self, message: str = "", *, residual: float = math.nan):
+        super().__init__(message)
+        self.residual = residual
+
+
 @dataclass(frozen=True)
 class Claim:
     """One ledger entry.
@@ -84,7 +98,9 @@ class Claim:
     tests; ``origin`` one of :data:`ORIGINS`; ``free_choices`` what the source leaves open,
     each with the values the check tries; ``derived_from`` the ids of the entries this one
     follows from (a derived entry is evidence for them, not a finding of its own);
-    ``note`` a file name in ``proofs_notes/``.
+    ``note`` the proofs note as registered (a file name in ``proofs_notes/`` for pcheck's own
+    claims, a path relative to the registering package for a third party's) and
+    ``note_path`` that file's absolute path.
     """
 
     id: str
@@ -99,16 +115,25 @@ class Claim:
     origin: str = "paper"
     free_choices: dict = field(default_factory=dict)
     derived_from: tuple = ()
+    note_path: str = ""
 
 
 @dataclass
 class Context:
-    """What a check may use: the profile, a seed, an example budget and where to write figures."""
+    """What a check may use: the profile, a seed, an example budget and where to write figures.
+
+    ``claim_id`` is the ledger entry being checked (set by :func:`run_claim` and by the pytest
+    plugin's ``pcheck_context`` for a test marked with it); ``reproduce``, when set, is the
+    command that re-runs the check (the plugin sets ``pytest '<node id>'``), else a
+    counterexample's reproduce command is ``pcheck verify --claims <claim_id> ...``.
+    """
 
     profile: str = "dev"
     seed: int = 0
     report_dir: Path | None = None
     recorded: list = field(default_factory=list, repr=False, compare=False)
+    claim_id: str | None = None
+    reproduce: str | None = None
 
     def __post_init__(self):
         if self.profile not in PROFILE_EXAMPLES:
@@ -124,8 +149,10 @@ class Context:
         self.recorded.append(evidence)
         return evidence
 
-    def rng(self, stream: int = 0) -> np.random.Generator:
-        """A generator determined by ``(seed, stream)``."""
+    def rng(self, stream: int = 0):
+        """A ``numpy.random.Generator`` determined by ``(seed, stream)``."""
+        import numpy as np  # not at module level: the pytest plugin imports this module in every session
+
         return np.random.default_rng([self.seed, stream])
 
     def pick(self, *, dev, ci=None, thorough=None, nojit=None):
@@ -146,8 +173,10 @@ def claim(id: str, *, statement: str | None = None, source: str | None = None, n
     """Decorator with two uses.
 
     With ``statement``, ``source`` and ``note``: register ``check(ctx) -> Evidence`` as the
-    ledger entry ``id`` (``expected`` defaults to "holds"; ``note`` is a file name in
-    ``proofs_notes/``; ``variants`` names the conventions covered, e.g. ``("7", "8")``;
+    ledger entry ``id`` (``expected`` defaults to "holds"; ``note`` is the proofs note: for a
+    third party's claim a path relative to the package of the module that registers it,
+    which must exist (a ``ValueError`` otherwise), for pcheck's own a file name in
+    ``proofs_notes/``, see :func:`resolve_note`; ``variants`` names the conventions covered, e.g. ``("7", "8")``;
     ``quote``, ``reading``, ``origin``, ``free_choices``, ``derived_from`` as in
     :class:`Claim`: an entry of origin "paper" or "reading" needs the source's words).
 
@@ -174,11 +203,32 @@ def claim(id: str, *, statement: str | None = None, source: str | None = None, n
     def register(check: Callable) -> Callable:
         if id in REGISTRY and REGISTRY[id].check.__qualname__ != check.__qualname__:
             raise ValueError(f"claim id {id!r} is registered twice")
+        note_path = resolve_note(id, note, getattr(check, "__module__", None))
         REGISTRY[id] = Claim(id, statement, source, expected, note, tuple(variants), check, quote, reading, origin,
-                             dict(free_choices or {}), tuple(derived_from))
+                             dict(free_choices or {}), tuple(derived_from), str(note_path))
         return check
 
     return register
+
+
+def resolve_note(claim_id: str, note: str, module: str | None) -> Path:
+    """The absolute path of a claim's proofs note. pcheck's own claims (modules under
+    ``pcheck.``) name a file in ``proofs_notes/`` (checked only where that directory exists:
+    a source checkout; ``tests/test_report.py`` checks every note); any other module's note is
+    a path relative to its package directory (the directory of the module's file; the
+    working directory for a module without a file) and must exist."""
+    if (module or "").split(".")[0] == "pcheck":
+        path = notes_dir() / note
+        if notes_dir().is_dir() and not path.is_file():
+            raise ValueError(f"claim {claim_id!r}: note {note!r} is not in {notes_dir()}")
+        return path
+    file = getattr(sys.modules.get(module or ""), "__file__", None)
+    base = Path(file).resolve().parent if file else Path.cwd()
+    path = (base / note).resolve()
+    if not path.is_file():
+        raise ValueError(f"claim {claim_id!r}: note {note!r} not found: no file {path} (the note is a path "
+                         f"relative to the package of {module or 'the registering module'})")
+    return path
 
 
 #: Entry-point group through which packages register claim modules; pcheck's own papers
@@ -231,9 +281,11 @@ class Outcome:
 
 
 def run_claim(c: Claim, ctx: Context) -> Outcome:
-    """Run one claim's check, turning an exception into an ``error`` outcome; a refuted
-    verdict without a reproduce command gets the ``pcheck verify`` line of this claim."""
+    """Run one claim's check with ``ctx.claim_id`` set to its id, turning an exception into
+    an ``error`` outcome; a refuted verdict without a reproduce command gets the
+    ``pcheck verify`` line of this claim."""
     start = time.perf_counter()
+    ctx = dataclasses.replace(ctx, claim_id=c.id)  # the same recorded list: records still reach the caller
     try:
         evidence = c.check(ctx)
         if not isinstance(evidence, Evidence):
@@ -248,7 +300,7 @@ def run_claim(c: Claim, ctx: Context) -> Outcome:
     except Exception as exc:  # a broken check is reported, never hidden
         return Outcome(c, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
     if evidence.verdict == "refuted" and not evidence.reproduce:
-        evidence.reproduce = reproduce_command(ctx, c.id)
+        evidence.reproduce = reproduce_command(ctx)
     return Outcome(c, evidence, time.perf_counter() - start)
 
 
@@ -294,65 +346,120 @@ def by_choice(rows: list, measure: str, *, counterexample: str | None = None, de
                     details=dict(details or {}), figures=[f for _, ev in rows for f in ev.figures], choices=table)
 
 
-def property_check(ctx: Context, strategy, prop: Callable, *, measure: str, claim_id: str | None = None,
-                   examples: int | None = None) -> Evidence:
+def property_check(ctx: Context, strategy, prop: Callable, *, measure: str, examples: int | None = None) -> Evidence:
     """Check ``prop`` on examples drawn from ``strategy`` with Hypothesis.
 
     ``prop(example)`` returns the residual of the example (a float, the quantity named by
-    ``measure``) and raises ``AssertionError`` when the example refutes the claim. The
-    verdict is "holds" when no example fails, else "refuted" with the shrunk
-    counterexample (Hypothesis replays the minimal failing example last, so the last
-    example seen is the shrunk one).
+    ``measure``) and raises ``AssertionError`` when the example refutes the claim (raise
+    :class:`Refuted` with ``residual=`` to record the failing example's residual). The
+    verdict is "holds" when no example fails, with the worst (largest) residual, else
+    "refuted" with the shrunk counterexample as a runnable snippet
+    (:func:`counterexample_snippet`) and that example's own residual (NaN when the
+    ``AssertionError`` carries none). ``examples`` counts the examples generated (up to and
+    including the first failing one), not the shrink steps. Hypothesis replays the minimal
+    failing example last, so the last failure seen is the shrunk one.
     """
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hseed
 
-    seen = {"n": 0, "worst": 0.0, "last": None}
+    seen = {"generated": 0, "failure": None, "residuals": []}
 
     @hseed(ctx.seed)
-    @settings(max_examples=examples or ctx.examples, deadline=None, database=None,
+    @settings(max_examples=examples or ctx.examples, deadline=None, database=None, report_multiple_bugs=False,
               suppress_health_check=list(HealthCheck), derandomize=False)
     @given(strategy)
     def run(example):
-        seen["n"] += 1
-        seen["last"] = example
-        residual = float(prop(example))
-        if math.isnan(residual):
-            raise AssertionError("the property returned a NaN residual")
-        seen["worst"] = max(seen["worst"], residual)
+        text = repr(example)  # before the property runs, in case it mutates the example
+        if seen["failure"] is None:
+            seen["generated"] += 1
+        try:
+            seen["residuals"].append(residual_of(prop, example))
+        except AssertionError as exc:
+            seen["failure"] = (text, exc)
+            raise
 
     try:
         run()
-    except AssertionError as exc:
-        return ctx.record(Evidence("refuted", seen["n"], seen["worst"], measure,
-                                   counterexample=f"{seen['last']!r}\n{exc}", reproduce=reproduce_command(ctx, claim_id)))
-    return ctx.record(Evidence("holds", seen["n"], seen["worst"], measure))
+    except AssertionError:
+        if seen["failure"] is None:
+            raise
+        text, exc = seen["failure"]
+        return ctx.record(Evidence("refuted", seen["generated"], failing_residual(exc), measure,
+                                   counterexample=counterexample_snippet(text, prop, exc),
+                                   reproduce=reproduce_command(ctx)))
+    return ctx.record(Evidence("holds", seen["generated"], max(seen["residuals"], default=math.nan), measure))
 
 
-def instance_check(ctx: Context, instances, prop: Callable, *, measure: str, claim_id: str | None = None) -> Evidence:
+def instance_check(ctx: Context, instances, prop: Callable, *, measure: str) -> Evidence:
     """Check ``prop`` on an explicit list of instances, in order.
 
     Same contract as :func:`property_check`: ``prop(instance)`` returns the residual and
     raises ``AssertionError`` when the instance refutes the claim; the first such instance
-    is the counterexample (list the simplest instances first).
+    is the counterexample (list the simplest instances first), with its own residual.
     """
-    worst, n = 0.0, 0
+    residuals, n = [], 0
     for instance in instances:
         n += 1
+        text = repr(instance)
         try:
-            residual = float(prop(instance))
-            if math.isnan(residual):
-                raise AssertionError("the property returned a NaN residual")
+            residuals.append(residual_of(prop, instance))
         except AssertionError as exc:
-            return ctx.record(Evidence("refuted", n, worst, measure, counterexample=f"{instance!r}\n{exc}",
-                                       reproduce=reproduce_command(ctx, claim_id)))
-        worst = max(worst, residual)
-    return ctx.record(Evidence("holds", n, worst, measure))
+            return ctx.record(Evidence("refuted", n, failing_residual(exc), measure,
+                                       counterexample=counterexample_snippet(text, prop, exc),
+                                       reproduce=reproduce_command(ctx)))
+    return ctx.record(Evidence("holds", n, max(residuals, default=math.nan), measure))
 
 
-def reproduce_command(ctx: Context, claim_id: str | None) -> str:
-    """The one-line ``pcheck verify`` command that re-runs ``claim_id`` with ``ctx``'s seed and profile."""
-    where = f" --claims '{claim_id}'" if claim_id else ""
+def residual_of(prop: Callable, example) -> float:
+    """``prop(example)`` as a float; a NaN residual is a refutation."""
+    residual = float(prop(example))
+    if math.isnan(residual):
+        raise AssertionError("the property returned a NaN residual")
+    return residual
+
+
+def failing_residual(exc: BaseException) -> float:
+    """The residual a failing example's ``AssertionError`` carries (:class:`Refuted`), else NaN."""
+    try:
+        return float(getattr(exc, "residual", math.nan))
+    except (TypeError, ValueError):
+        return math.nan
+
+
+#: Names a counterexample's repr may use, and the import that defines each.
+SNIPPET_IMPORTS = (
+    (r"\barray\(", "from numpy import array"),
+    (r"\bnp\.", "import numpy as np"),
+    (r"\b(inf|nan)\b", "from math import inf, nan"),
+)
+
+
+def counterexample_snippet(text: str, prop: Callable, exc: BaseException) -> str:
+    """A failing example as Python that runs: the imports its repr ``text`` needs,
+    ``example = <text>``, the call of the property when it can be imported by name (a
+    module-level function of an importable module), and the error as comments. Pasted into
+    Python, it re-creates the example and, with the call, raises the error again."""
+    lines = [line for pattern, line in SNIPPET_IMPORTS if re.search(pattern, text)]
+    classes = sorted(set(re.findall(r"\b(Stack|Network)\(", text)))
+    if classes:
+        lines.append(f"from pcheck import {', '.join(classes)}")
+    module, name = getattr(prop, "__module__", None), getattr(prop, "__qualname__", "")
+    importable = bool(module) and module != "__main__" and name.isidentifier()
+    if importable:
+        lines.append(f"from {module} import {name}")
+    lines.append(f"example = {text}")
+    if importable:
+        lines.append(f"{name}(example)")
+    message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return "\n".join(lines + ["# " + line for line in message.splitlines()])
+
+
+def reproduce_command(ctx: Context) -> str:
+    """The command that re-runs ``ctx``'s check: ``ctx.reproduce`` when set (under pytest, the
+    test), else the ``pcheck verify`` line of ``ctx.claim_id`` with ``ctx``'s seed and profile."""
+    if ctx.reproduce:
+        return ctx.reproduce
+    where = f" --claims '{ctx.claim_id}'" if ctx.claim_id else ""
     return f"pcheck verify{where} --seed {ctx.seed} --profile {ctx.profile}"
 
 

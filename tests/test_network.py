@@ -92,3 +92,43 @@ def test_concatenate_computes_weighted_sum():
     both = pcheck.Stack.concatenate([h1, h2], weights=[0.25, 0.75])
     assert both.n == 7
     np.testing.assert_allclose(both(X), 0.25 * h1(X) + 0.75 * h2(X), rtol=1e-13, atol=1e-13)
+
+
+def same_stack(a, b) -> bool:
+    """Equal parameters, bit for bit (``Stack`` compares by identity)."""
+    return all((x is None and y is None) or (x is not None and y is not None and np.array_equal(x, y))
+               for x, y in ((a.V, b.V), (a.b, b.b), (a.W, b.W), (a.c, b.c), (a.A, b.A)))
+
+
+REPR_NAMESPACE = {"Stack": pcheck.Stack, "Network": pcheck.Network, "array": np.array}
+
+
+@given(pst.stacks(n=(0, 8), d_in=(1, 3), d_out=(1, 3), skip=None))
+def test_stack_repr_pastes_back_as_an_equal_stack(s):
+    """Issue 16, item 2: ``Stack(n=0, d_in=1, d_out=1)`` hid the parameters of a counterexample."""
+    text = repr(s)
+    assert text.startswith("Stack(V=array(")
+    assert same_stack(eval(text, dict(REPR_NAMESPACE)), s)  # every float in full precision
+
+
+@given(pst.networks(depth=(1, 3), width=(0, 3), dims=(1, 3)))
+def test_network_repr_pastes_back_as_an_equal_network(net):
+    copy = eval(repr(net), dict(REPR_NAMESPACE))
+    assert (copy.activation, copy.output, copy.widths) == (net.activation, net.output, net.widths)
+    assert all(same_stack(a, b) for a, b in zip(copy.stacks, net.stacks))
+
+
+def test_repr_of_an_affine_stack_and_of_awkward_floats():
+    s = pcheck.Stack(np.zeros((0, 2)), np.zeros(0), np.zeros((3, 0)), [0.1, -0.0, 1e-300], A=np.ones((3, 2)) / 3)
+    assert repr(s).startswith("Stack(V=array([]).reshape(0, 2), b=array([]), W=array([[], [], []]), "
+                              "c=array([0.1, -0.0, 1e-300]), A=array([[0.3333333333333333, ")
+    assert same_stack(eval(repr(s), dict(REPR_NAMESPACE)), s)
+
+
+def test_large_stacks_and_networks_are_summarized():
+    s = pcheck.Stack.random(100, 3, 2, rng=0, skip=True)
+    assert repr(s) == "<Stack n=100, d_in=3, d_out=2, skip connection: 608 numbers>"
+    net = pcheck.Network([s, pcheck.Stack.random(1, 2, 1, rng=1)])
+    assert repr(net) == "<Network widths=(3, 2, 1), activation='relu', output='identity'>"
+    small = pcheck.Stack.random(2, 1, 1, rng=0)
+    assert len(repr(small)) < 200 and "<" not in repr(small)

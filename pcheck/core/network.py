@@ -140,8 +140,42 @@ class Stack:
         )
 
     def __repr__(self) -> str:
-        skip = "" if self.A is None else ", skip"
-        return f"Stack(n={self.n}, d_in={self.d_in}, d_out={self.d_out}{skip})"
+        """Code that re-creates the stack (``eval`` with ``from numpy import array`` and
+        ``from pcheck import Stack``; every float in full precision) when it holds at most
+        :data:`REPR_MAX_NUMBERS` numbers, else a summary in angle brackets."""
+        if _parameter_count(self) > REPR_MAX_NUMBERS:
+            skip = "" if self.A is None else ", skip connection"
+            return f"<Stack n={self.n}, d_in={self.d_in}, d_out={self.d_out}{skip}: {_parameter_count(self)} numbers>"
+        return _stack_code(self)
+
+
+#: Above this many parameters a stack's or network's repr is a summary, not code.
+REPR_MAX_NUMBERS = 200
+
+
+def _parameter_count(stack: Stack) -> int:
+    return sum(a.size for a in (stack.V, stack.b, stack.W, stack.c, stack.A) if a is not None)
+
+
+def _array_code(arr: np.ndarray) -> str:
+    """``array([...])`` that re-creates ``arr`` exactly (``repr`` of each float is the shortest
+    string that round-trips); an empty 2D array keeps its shape through ``reshape``."""
+    if arr.size == 0 and arr.ndim == 2 and arr.shape[0] == 0:
+        return f"array([]).reshape(0, {arr.shape[1]})"
+    return f"array({_nested_code(arr.tolist())})"
+
+
+def _nested_code(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_nested_code(v) for v in value) + "]"
+    return repr(float(value))
+
+
+def _stack_code(stack: Stack) -> str:
+    fields = [f"{name}={_array_code(getattr(stack, name))}" for name in ("V", "b", "W", "c")]
+    if stack.A is not None:
+        fields.append(f"A={_array_code(stack.A)}")
+    return f"Stack({', '.join(fields)})"
 
 
 _ACTIVATIONS = {
@@ -201,7 +235,12 @@ class Network:
         return _OUTPUTS[self.output](z)
 
     def __repr__(self) -> str:
-        return f"Network(widths={self.widths}, activation={self.activation!r}, output={self.output!r})"
+        """Code that re-creates the network (as :meth:`Stack.__repr__`, with ``from pcheck import
+        Network``) when its stacks hold at most :data:`REPR_MAX_NUMBERS` numbers together, else a summary."""
+        options = f"activation={self.activation!r}, output={self.output!r}"
+        if sum(_parameter_count(s) for s in self.stacks) > REPR_MAX_NUMBERS:
+            return f"<Network widths={self.widths}, {options}>"
+        return f"Network([{', '.join(_stack_code(s) for s in self.stacks)}], {options})"
 
 
 def piecewise_affine(stack) -> evaluate1d.PiecewiseAffine:

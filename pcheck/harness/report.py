@@ -28,7 +28,8 @@ the version, new keys do not)::
                                               # import, a pytest test linked to an unknown id)
         "free_choices": {name: [value, ...] | str, ...},   # what the source leaves open, values tried
         "derived_from": [claim id, ...],      # entries this one follows from (derived evidence)
-        "note": str | null,                   # file name in proofs_notes/
+        "note": str | null,                   # file name in proofs_notes/ (pcheck's own claims), or the
+                                              # absolute path of a third party's note (in its package)
         "expected": "holds" | "refuted" | "open" | "depends" | "skipped",
         "verdict": "holds" | "refuted" | "open" | "depends" | "skipped" | "error",
         "as_expected": bool,                  # "skipped" (an optional dependency is missing) always is
@@ -68,8 +69,6 @@ import secrets
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-
-from numba import config as numba_config
 
 from pcheck import __version__
 from pcheck.ledger import ORIGINS, VERDICTS, json_safe, notes_dir
@@ -186,7 +185,7 @@ def claim_record(o, directory: Path | None = None) -> dict:
     return json_safe({
         "id": c.id, "statement": c.statement, "source": c.source, "variants": list(c.variants),
         "quote": c.quote or None, "reading": c.reading or None, "origin": c.origin,
-        "free_choices": dict(c.free_choices), "derived_from": list(c.derived_from), "note": c.note or None,
+        "free_choices": dict(c.free_choices), "derived_from": list(c.derived_from), "note": note_entry(c),
         "expected": c.expected, "verdict": o.verdict, "as_expected": o.as_expected,
         "examples": None if ev is None else int(ev.examples),
         "residual": None if ev is None else float(ev.residual),
@@ -211,6 +210,8 @@ def build_report(outcomes, *, command: str, profile: str, seed, seconds: float, 
                  directory: Path | None = None, previous: dict | None = None) -> dict:
     """The ``report.json`` document (see the module docstring for the schema); ``previous``
     is the report this one replaces (its verdicts give ``changes``)."""
+    from numba import config as numba_config  # not at module level: the pytest plugin imports this module
+
     started = started or datetime.now(timezone.utc)
     verdicts = {v: 0 for v in (*VERDICTS, "error")}
     for o in outcomes:
@@ -352,6 +353,20 @@ def choice_text(choice) -> str:
     return str(choice)
 
 
+def note_entry(claim) -> str | None:
+    """``report.json``'s "note": the file name in ``proofs_notes/`` of pcheck's own claims, the
+    absolute path of a third party's (``Claim.note_path``, resolved when the claim registered)."""
+    path = getattr(claim, "note_path", "")
+    if path and Path(path).parent != notes_dir():
+        return path
+    return claim.note or None
+
+
+def note_text(c: dict) -> str:
+    """Where a claim's note is, as report.md says it."""
+    return c["note"] if Path(c["note"]).is_absolute() else f"proofs_notes/{c['note']}"
+
+
 def claim_section(c: dict) -> list[str]:
     lines = ["", f"## `{c['id']}`: {verdict_cell(c)}", ""] + ([c["statement"], ""] if c["statement"] else [])
     lines.append(f"Source: {c['source']}.")
@@ -372,7 +387,7 @@ def claim_section(c: dict) -> list[str]:
     if c["variants"]:
         lines.append(f"Variants: {', '.join(c['variants'])}.")
     if c["note"]:
-        lines.append(f"Proofs note: `proofs_notes/{c['note']}`.")
+        lines.append(f"Proofs note: `{note_text(c)}`.")
     if c["choices"]:
         lines += ["", "Verdict under each declared reading and free choice:", "",
                   "| choice | verdict | residual |", "|---|---|---|"]
@@ -382,7 +397,8 @@ def claim_section(c: dict) -> list[str]:
     if c["error"]:
         lines += ["", "The check raised:", "", "```", c["error"], "```"]
     if c["counterexample"]:
-        lines += ["", "Counterexample:", "", "```", c["counterexample"], "```"]
+        fence = "```python" if re.search(r"^example = ", c["counterexample"], re.M) else "```"  # a runnable snippet
+        lines += ["", "Counterexample:", "", fence, c["counterexample"], "```"]
     if c["reproduce"]:
         lines += ["", f"Reproduce: `{c['reproduce']}`"]
     lines += [f"\n![{Path(f).name}]({f})" for f in c["figures"]]

@@ -64,8 +64,7 @@ def single_neurons(draw):
                  "= ||w|| sqrt(||v||^2 + b^2), g(r) = 1/sqrt(1+r^2).",
        **SOURCES["htw.footnote7"])
 def check_footnote7(ctx):
-    return property_check(ctx, single_neurons(), footnote7_identity, measure="relative error",
-                          claim_id="htw.footnote7")
+    return property_check(ctx, single_neurons(), footnote7_identity, measure="relative error")
 
 
 def unit(d: int, sign: float = 1.0) -> np.ndarray:

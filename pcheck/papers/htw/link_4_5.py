@@ -35,7 +35,7 @@ def link_holds(example) -> float:
        **SOURCES["htw.link_4_5"])
 def check_link(ctx):
     return property_check(ctx, pst.regression_1d(), link_holds, measure="certified relative gap",
-                          claim_id="htw.link_4_5", examples=ctx.pick(dev=10, ci=20, thorough=100, nojit=3))
+                          examples=ctx.pick(dev=10, ci=20, thorough=100, nojit=3))
 
 
 @st.composite
@@ -87,4 +87,4 @@ def link_holds_nd(example) -> float:
 def check_link_nd(ctx):
     return property_check(ctx, instances_nd(), link_holds_nd,
                           measure="relative separation of the two certified intervals (<= 0: they meet)",
-                          claim_id="htw.link_4_5.nd", examples=ctx.pick(dev=10, ci=20, thorough=100, nojit=2))
+                          examples=ctx.pick(dev=10, ci=20, thorough=100, nojit=2))

@@ -109,8 +109,7 @@ def twins_have_same_penalty(example) -> float:
                  "splitting a neuron into two parallel copies and adding zero-mass neurons.",
        **SOURCES["htw.penalty.invariance"])
 def check_invariance(ctx):
-    return property_check(ctx, stack_and_twins(), twins_have_same_penalty, measure="relative excess over overlap",
-                          claim_id="htw.penalty.invariance")
+    return property_check(ctx, stack_and_twins(), twins_have_same_penalty, measure="relative excess over overlap")
 
 
 # --------------------------------------------------------------------------- upper bound
@@ -149,12 +148,10 @@ def penalty_equals_cost(s: Stack) -> float:
                  "v = 0 and the neurons' masses at each kink are positively parallel (condition (E)).",
        **SOURCES["htw.penalty.upper_bound"])
 def check_upper_bound(ctx):
-    first = property_check(ctx, stack_and_variant(d_in=(1, 2)), penalty_below_cost, measure="relative excess",
-                           claim_id="htw.penalty.upper_bound")
+    first = property_check(ctx, stack_and_variant(d_in=(1, 2)), penalty_below_cost, measure="relative excess")
     if first.verdict != "holds":
         return first
-    second = property_check(ctx, tight_stacks(), penalty_equals_cost, measure="relative excess",
-                            claim_id="htw.penalty.upper_bound")
+    second = property_check(ctx, tight_stacks(), penalty_equals_cost, measure="relative excess")
     second.examples += first.examples
     second.residual = max(first.residual, second.residual)
     return second
@@ -191,8 +188,7 @@ def convex_and_homogeneous(example) -> float:
                  "L(f) + lambda P(f) (problem (5), one stack) is convex.",
        **SOURCES["htw.penalty.convexity"])
 def check_convexity(ctx):
-    return property_check(ctx, two_stacks_and_weight(), convex_and_homogeneous, measure="relative excess",
-                          claim_id="htw.penalty.convexity")
+    return property_check(ctx, two_stacks_and_weight(), convex_and_homogeneous, measure="relative excess")
 
 
 # --------------------------------------------------------------------------- coupling
@@ -258,8 +254,7 @@ def penalty_couples(example) -> float:
                  "curvature at the same kink (both parts are ours: section 4 says only 'in general not equal').",
        **SOURCES["htw.penalty.coupling"])
 def check_coupling(ctx):
-    return property_check(ctx, stack_and_variant(d_out=(2, 3)), penalty_couples, measure="relative excess",
-                          claim_id="htw.penalty.coupling")
+    return property_check(ctx, stack_and_variant(d_out=(2, 3)), penalty_couples, measure="relative excess")
 
 
 def equality_iff_no_shared_kink(s: Stack) -> float:
@@ -284,8 +279,7 @@ def equality_iff_no_shared_kink(s: Stack) -> float:
                  "not equal': P_7(h) = sum_o P_7(h_o) exactly when no two tasks have curvature at the same kink.",
        **SOURCES["htw.penalty.coupling_equality"])
 def check_coupling_equality(ctx):
-    return property_check(ctx, one_d_stacks(d_out=2, scale=False), equality_iff_no_shared_kink, measure="none",
-                          claim_id="htw.penalty.coupling_equality")
+    return property_check(ctx, one_d_stacks(d_out=2, scale=False), equality_iff_no_shared_kink, measure="none")
 
 
 #: Ridge solutions computed two ways (one joint solve, d_out separate solves) differ by
@@ -331,8 +325,7 @@ def random_features_split(example) -> float:
        statement="With the first layer random and frozen the penalty ||W||_F^2 = sum_o ||W_o||^2 splits over tasks: "
                  "the joint ridge fit equals the separate fits.", **SOURCES["htw.penalty.rf_split"])
 def check_rf_split(ctx):
-    return property_check(ctx, random_feature_problems(), random_features_split, measure="relative difference",
-                          claim_id="htw.penalty.rf_split")
+    return property_check(ctx, random_feature_problems(), random_features_split, measure="relative difference")
 
 
 # --------------------------------------------------------------------------- factor 2
@@ -367,8 +360,7 @@ def factor2_identity(s: Stack) -> float:
                  "P_7(h) <= 4 P_7(h/2) <= 2 P_7(h).",
        **SOURCES["htw.penalty.factor2"])
 def check_factor2(ctx):
-    return property_check(ctx, one_d_stacks(d_in=(1, 2)), factor2_identity, measure="relative excess",
-                          claim_id="htw.penalty.factor2")
+    return property_check(ctx, one_d_stacks(d_in=(1, 2)), factor2_identity, measure="relative excess")
 
 
 # --------------------------------------------------------------------------- known values
@@ -475,8 +467,7 @@ def savarese_matches_p8(s: Stack) -> float:
        statement="For d_in = d_out = 1, P_8(f) = max(int |f''|, |f'(-inf) + f'(+inf)|) (= P_9(f)).",
        **SOURCES["htw.penalty.savarese"])
 def check_savarese(ctx):
-    return property_check(ctx, one_d_stacks(d_out=1), savarese_matches_p8, measure="relative excess",
-                          claim_id="htw.penalty.savarese")
+    return property_check(ctx, one_d_stacks(d_out=1), savarese_matches_p8, measure="relative excess")
 
 
 #: h(x) = (relu(x), x): P_9 = max(1, ||2 (0, 1) + (1, 0)||) = sqrt(5), P_8 = 1 + sqrt(2)

@@ -44,8 +44,7 @@ def outputs_invariant(example) -> float:
        statement="For alpha_k > 0, (v_k, b_k, w_k) -> (alpha_k v_k, alpha_k b_k, w_k/alpha_k) leaves h unchanged.",
        **SOURCES["htw.rescaling.outputs"])
 def check_outputs(ctx):
-    return property_check(ctx, stack_and_alpha(skip=None), outputs_invariant, measure="error / condition scale",
-                          claim_id="htw.rescaling.outputs")
+    return property_check(ctx, stack_and_alpha(skip=None), outputs_invariant, measure="error / condition scale")
 
 
 def atoms_and_costs_invariant(example) -> float:
@@ -69,7 +68,7 @@ def atoms_and_costs_invariant(example) -> float:
 def check_atoms(ctx):
     options = dict(edges={"zero_mass", "dead_neuron"}, skip=False)
     return property_check(ctx, stack_and_alpha(**options), atoms_and_costs_invariant,
-                          measure="relative error", claim_id="htw.rescaling.atoms")
+                          measure="relative error")
 
 
 def balanced_identity(example) -> float:
@@ -87,8 +86,7 @@ def balanced_identity(example) -> float:
                  "||w_k|| = ||(v_k,b_k)||.",
        **SOURCES["htw.rescaling.balanced"])
 def check_balanced(ctx):
-    return property_check(ctx, stack_and_alpha(skip=None), balanced_identity, measure="relative error",
-                          claim_id="htw.rescaling.balanced")
+    return property_check(ctx, stack_and_alpha(skip=None), balanced_identity, measure="relative error")
 
 
 

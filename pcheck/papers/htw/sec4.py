@@ -92,7 +92,7 @@ def _svd_condition_scale(X, y, lam, V, b, rows) -> np.ndarray:
        **SOURCES["htw.sec4.random_features_separable"])
 def check_random_features_separable(ctx):
     return property_check(ctx, random_feature_problems(), random_features_separable,
-                          measure="error / condition scale", claim_id="htw.sec4.random_features_separable")
+                          measure="error / condition scale")
 
 
 def certificate_rounding(fit, X, Y, lam, mask) -> np.ndarray:
@@ -143,7 +143,7 @@ def random_features_certified(problem) -> float:
        **SOURCES["htw.sec4.random_features_certified"])
 def check_random_features_certified(ctx):
     return property_check(ctx, random_feature_problems(), random_features_certified,
-                          measure="duality gap / ||y||^2", claim_id="htw.sec4.random_features_certified")
+                          measure="duality gap / ||y||^2")
 
 
 @st.composite
@@ -186,8 +186,7 @@ def gp_separable(problem) -> float:
                  "equals the posterior means fitted task by task, for any data and observation pattern.",
        **SOURCES["htw.sec4.gp_separable"])
 def check_gp_separable(ctx):
-    return property_check(ctx, gp_problems(), gp_separable, measure="error / allowed (4 n eps cond(G))",
-                          claim_id="htw.sec4.gp_separable")
+    return property_check(ctx, gp_problems(), gp_separable, measure="error / allowed (4 n eps cond(G))")
 
 
 def nngp_matches_random_networks(rng, *, depth: int, width: int, samples: int, points: int = 4) -> float:
@@ -327,7 +326,7 @@ def joint_vs_separate_exact(problem) -> float:
 def check_joint_vs_separate(ctx):
     return property_check(ctx, coupled_problems(), joint_vs_separate_exact,
                           measure="(separate lower bound - joint objective) / scale",
-                          claim_id="htw.sec4.joint_vs_separate", examples=ctx.pick(dev=5, ci=12, nojit=2))
+                          examples=ctx.pick(dev=5, ci=12, nojit=2))
 
 
 #: Kink positions within this distance are one kink for the alignment measure (the

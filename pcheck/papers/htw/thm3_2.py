@@ -31,7 +31,7 @@ def scalar_reached(example) -> float:
        **SOURCES["htw.thm3_2.scalar"])
 def check_scalar(ctx):
     return property_check(ctx, pst.regression_1d(d_out=(1, 1)), scalar_reached, measure="relative margin over the bound",
-                          claim_id="htw.thm3_2.scalar", examples=ctx.pick(dev=10, ci=20, thorough=100, nojit=3))
+                          examples=ctx.pick(dev=10, ci=20, thorough=100, nojit=3))
 
 
 #: The minimal certified counterexample to Theorem 3.2 (proofs_notes/htw-thm3_2.md; found by

@@ -263,8 +263,7 @@ def kernel_identity(problem) -> float:
        **SOURCES["shenouda.multivariate_kernel_identity"])
 def check_multivariate_kernel_identity(ctx):
     return property_check(ctx, kernel_problems(), kernel_identity, examples=ctx.pick(dev=8, ci=20, nojit=2),
-                          measure="||F_net - F_krr|| / certified bound (<= 1 holds)",
-                          claim_id="shenouda.multivariate_kernel_identity")
+                          measure="||F_net - F_krr|| / certified bound (<= 1 holds)")
 
 
 
