@@ -39,6 +39,9 @@ APPENDIX_B_BENEFIT = ("htw.appendix_b.benefit",)
 MULTITASK_BENEFIT = ("htw.sec4.multitask_benefit",)
 FIXED_KERNEL = ("shenouda.multivariate_fixed_kernel",)
 
+#: Legend names of the models of :mod:`pcheck.papers.htw.multitask`.
+MODEL_NAMES = {"random_features": "random features", "gp": "GP (NNGP kernel)", "function_space": "function space"}
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -73,7 +76,10 @@ def _save(fig, path: Path, caption: str, claims: tuple, heading: str) -> Figure:
     """Title the figure ``heading`` plus its claim ids, write the PNG (caption in its
     ``Description`` chunk) and the caption file ``<name>.txt`` beside it."""
     title = f"{heading}\nclaim: {', '.join(claims)}" if claims else heading
-    fig.suptitle(title, fontsize=10, y=1.0, va="bottom")  # above the panels' own titles
+    renderer = fig.canvas.get_renderer()  # just above the panels and their own titles
+    top = max(ax.get_tightbbox(renderer).transformed(fig.transFigure.inverted()).y1
+              for ax in fig.axes if ax.get_visible())
+    fig.suptitle(title, fontsize=10, y=top + 0.02, va="bottom")
     labels = tuple((ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes if ax.get_visible() and ax.has_data())
     legend = _legend_entries(fig)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -334,7 +340,7 @@ def multitask_benefit_figure(out_dir, *, seed: int = 0, relatedness=(0.0, 0.25, 
     function-space solution, random features and the NNGP (``pcheck.papers.htw.sec4``'s
     benefit family and lam), seed means with error bars over ``seeds`` task families."""
 
-    curves = {m.replace("_", " "): benefit_runs(m, BENEFIT_LAM, relatedness=relatedness,
+    curves = {MODEL_NAMES[m]: benefit_runs(m, BENEFIT_LAM, relatedness=relatedness,
                                                 seeds=tuple(range(seed, seed + seeds)), **BENEFIT_FAMILY)
               for m in MODELS}
     numbers = "; ".join(f"{m}: {np.round(_ratio_band(a, j)[0], 3).tolist()}" for m, (_, a, j) in curves.items())
