@@ -284,3 +284,55 @@ def test_notes_index_writes_and_checks(tmp_path, monkeypatch):
     assert main(["notes-index", "--check"]) == 0
     (tmp_path / "README.md").write_text("edited by hand\n")
     assert main(["notes-index", "--check"]) == 1
+
+
+def test_list_shows_origin_expected_and_the_last_verdict(tmp_path, capsys):
+    """Issue 16, item 4: there was no ``pcheck list``."""
+    report = str(tmp_path / "report")
+    assert main(["list", "--claims", "zz.cli.[hu]*", "--report", report]) == 0
+    out, err = capsys.readouterr()
+    header, rule, holds, unexpected = out.splitlines()
+    assert header.split() == ["claim", "origin", "expected", "last", "verdict"]
+    assert holds.split() == ["zz.cli.holds", "paper", "holds", "-"]  # no report yet
+    assert f"no pcheck verify report in {report}/ yet: run `pcheck verify`" in err
+    verify(tmp_path, "--claims", "zz.cli.[hu]*")
+    capsys.readouterr()
+    assert main(["list", "--claims", "zz.cli.[hu]*", "--report", report]) == 0
+    out, err = capsys.readouterr()
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
+    assert rows == {"zz.cli.holds": ["paper", "holds", "holds"],
+                    "zz.cli.unexpected": ["paper", "holds", "refuted", "<--", "differs"]}
+    assert f"verdicts of the report in {report}/ (started " in err
+    assert exit_code(["list", "--claims", "no.such.*"]) == 2
+
+
+def test_show_prints_the_entry_and_its_last_evidence(tmp_path, capsys, zz_note):
+    report = str(tmp_path / "report")
+    verify(tmp_path, "--claims", "zz.cli.refuted", "--seed", "3")
+    capsys.readouterr()
+    assert main(["show", "zz.cli.refuted", "--report", report]) == 0
+    out = capsys.readouterr().out
+    for expected in ["zz.cli.refuted\n==============\n\nstatement of zz.cli.refuted\n", "Source: test_cli",
+                     "Origin: paper (the source states it)", "Expected verdict: refuted", f"Proofs note: {zz_note}",
+                     "Verdict: refuted (as expected)", "Evidence: 2 examples, residual - (x/100), ",
+                     "Counterexample:\n    from test_cli import fails_at_three\n    example = 3\n",
+                     "Reproduce: pcheck verify --claims 'zz.cli.refuted' --seed 3 --profile dev"]:
+        assert expected in out, expected
+
+
+def test_show_a_ledger_entry_with_its_quote_and_choices(tmp_path, capsys):
+    c = next(c for c in ledger.load_claims().values() if c.quote and c.free_choices and c.reading)
+    assert main(["show", c.id, "--report", str(tmp_path / "none")]) == 0
+    out = capsys.readouterr().out
+    assert c.statement in out and f"Reading checked: {c.reading}" in out and "Free choices" in out
+    assert "    > " + c.quote.splitlines()[0] in out
+    assert f"Proofs note: {ledger.notes_dir() / c.note}" in out
+    assert "no pcheck verify report in" in out
+
+
+def test_show_run_and_unknown_ids(tmp_path, capsys):
+    assert main(["show", "zz.cli.unexpected", "--run", "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Run now (profile dev, seed 2):" in out and "Verdict: refuted (differs from the expected holds)" in out
+    assert exit_code(["show", "zz.cli.refutd"]) == 2
+    assert "pcheck show: no claim 'zz.cli.refutd'; did you mean zz.cli.refuted" in capsys.readouterr().err

@@ -1,8 +1,11 @@
 """The ``pcheck`` command.
 
 ``pcheck verify`` re-checks the claims ledger, ``pcheck sweep`` runs instance grids on
-dask.distributed, ``pcheck notes-index`` regenerates ``proofs_notes/README.md``,
-``pcheck plot`` draws the figures of a check (:mod:`pcheck.harness.plots`).
+dask.distributed, ``pcheck list`` and ``pcheck show ID`` print the ledger's entries with the
+last report's verdicts (:mod:`pcheck.harness.catalog`), ``pcheck notes-index`` regenerates
+``proofs_notes/README.md``, ``pcheck plot`` draws the figures of a check
+(:mod:`pcheck.harness.plots`). Progress goes to stderr: a bar with an ETA on a terminal,
+plain lines as claims start and finish otherwise (:mod:`pcheck.harness.progress`).
 Exit codes: 0 when every verdict is the expected one (a check skipped for a missing
 optional dependency counts as expected), 1 when a verdict differs (a check that raises, or
 a sweep instance that failed or was lost, counts as differing), 2 on a usage error (found
@@ -14,19 +17,26 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import queue
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import datetime, timezone
+from multiprocessing import Manager
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
+from pcheck.harness import catalog
 from pcheck.harness.plots import add_plot_arguments, plot_command
+from pcheck.harness.progress import Progress, RowWatch, expected_seconds
 from pcheck.harness.report import (
     ReportTargetError,
+    claim_record,
     notes_index,
     prepare_report_dir,
+    previous_report,
     print_table,
     verdict_text,
     write_atomically,
@@ -118,60 +128,97 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=positive_int, default=2, metavar="N", help="LocalCluster worker processes (default 2)")
     sw.add_argument("--threads", action="store_true", help="LocalCluster workers as threads instead of processes")
     sw.add_argument("--serial", action="store_true", help="no dask: evaluate the grid in this process")
+    lst = sub.add_parser("list", help="the ledger's entries: id, origin, expected verdict, last verdict")
+    lst.add_argument("--claims", default=None, metavar="PATTERN", help="glob over claim ids, e.g. 'htw.*'")
+    lst.add_argument("--report", default=DEFAULT_REPORT_DIR, metavar="DIR",
+                     help=f"the pcheck verify report to take the last verdicts from (default: {DEFAULT_REPORT_DIR}/)")
+    show = sub.add_parser("show", help="one entry in full: statement, source, quote, reading, origin, free choices, "
+                                       "note, and its last verdict, evidence and counterexample")
+    show.add_argument("id", metavar="ID", help="a claim id (see pcheck list)")
+    show.add_argument("--report", default=DEFAULT_REPORT_DIR, metavar="DIR",
+                      help=f"the pcheck verify report to take the verdict from (default: {DEFAULT_REPORT_DIR}/)")
+    show.add_argument("--run", action="store_true", help="run the check now (no report written) instead")
+    show.add_argument("--profile", default="dev", choices=sorted(PROFILE_EXAMPLES), help="with --run (default dev)")
+    show.add_argument("--seed", type=seed_int, default=0, metavar="N", help="with --run (default 0)")
     idx = sub.add_parser("notes-index", help="regenerate proofs_notes/README.md from the ledger")
     idx.add_argument("--check", action="store_true", help="write nothing; exit 1 when the index is out of date")
     plot = sub.add_parser("plot", help="draw the figures of a check (needs the [plot] extra)")
     add_plot_arguments(plot)
-    parser.subcommands = {"verify": verify, "sweep": sw, "notes-index": idx, "plot": plot}
+    parser.subcommands = {"verify": verify, "sweep": sw, "list": lst, "show": show, "notes-index": idx, "plot": plot}
     return parser
 
 
-def run_module(claim_ids: list[str], ctx: Context) -> list[tuple]:
+def run_module(claim_ids: list[str], ctx: Context, events=None) -> list[tuple]:
     """Worker side of ``--workers``: run claims looked up by id, in order, with BLAS on one
-    thread (N workers on N cores); returns ``(evidence, seconds, error)`` per claim."""
+    thread (N workers on N cores); returns ``(evidence, seconds, error)`` per claim and puts
+    ``("start", id)`` and ``("done", id, result)`` on the ``events`` queue as it goes."""
+    results = []
     with threadpool_limits(1):
-        outcomes = [run_claim(REGISTRY.get(i) or load_claims()[i], ctx) for i in claim_ids]
-    return [(o.evidence, o.seconds, o.error) for o in outcomes]
+        for i in claim_ids:
+            if events is not None:
+                events.put(("start", i))
+            o = run_claim(REGISTRY.get(i) or load_claims()[i], ctx)
+            results.append((o.evidence, o.seconds, o.error))
+            if events is not None:
+                events.put(("done", i, results[-1]))
+    return results
 
 
-def progress(i: int, n: int, o: Outcome) -> None:
-    """The progress line of a finished claim (on a terminal it completes the "running" line)."""
+def result_line(i: int, n: int, o: Outcome) -> str:
+    """The progress line of a finished claim or sweep."""
     mark = "" if o.as_expected else f"  (expected {o.claim.expected})"
-    line = f"[{i}/{n}] {o.claim.id}: {verdict_text(o)}{mark} in {o.seconds:.2f}s"
-    print(f"\r{line}\033[K" if sys.stderr.isatty() else line, file=sys.stderr, flush=True)
+    return f"[{i}/{n}] {o.claim.id}: {verdict_text(o)}{mark} in {o.seconds:.2f}s"
 
 
-def running(i: int, n: int, claim_id: str) -> None:
-    """On a terminal, the line of the claim now running (replaced by :func:`progress`)."""
-    if sys.stderr.isatty():
-        print(f"[{i}/{n}] {claim_id} ...", end="", file=sys.stderr, flush=True)
-
-
-def run_claims(claims, ctx: Context, workers: int) -> list[Outcome]:
-    """Every claim's outcome, in the order given; progress lines go to stderr as claims finish."""
+def run_claims(claims, ctx: Context, workers: int, previous: dict | None = None) -> list[Outcome]:
+    """Every claim's outcome, in the order given, with a progress bar (or, not on a terminal,
+    lines as claims start and finish) on stderr; ``previous`` is the last report (its times
+    weigh the ETA)."""
+    units = expected_seconds([c.id for c in claims], previous)
     if workers == 1:
         outcomes = []
-        for i, c in enumerate(claims, 1):
-            running(i, len(claims), c.id)
-            outcomes.append(run_claim(c, ctx))
-            progress(i, len(claims), outcomes[-1])
+        with Progress("verify", units) as bar:
+            for c in claims:
+                bar.start(c.id)
+                outcomes.append(run_claim(c, ctx))
+                bar.finish(c.id, result_line(len(outcomes), len(claims), outcomes[-1]))
         return outcomes
     modules = {}  # claims of one module share a worker, and the module's caches
     for c in claims:
         modules.setdefault(c.check.__module__, []).append(c)
-    done = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(run_module, [c.id for c in group], ctx): group
+    by_id, done = {c.id: c for c in claims}, {}
+    with Manager() as manager, ProcessPoolExecutor(max_workers=workers) as pool:
+        events = manager.Queue()
+        futures = {pool.submit(run_module, [c.id for c in group], ctx, events): group
                    for group in sorted(modules.values(), key=len, reverse=True)}
-        for future in as_completed(futures):
-            group = futures[future]
-            try:
-                results = future.result()
-            except Exception as exc:  # a worker that died is reported as its claims' error
-                results = [(None, 0.0, f"{type(exc).__name__}: {exc}")] * len(group)
-            for c, result in zip(group, results):
-                done[c.id] = Outcome(c, *result)
-                progress(len(done), len(claims), done[c.id])
+        with Progress("verify", units) as bar:
+
+            def drain(timeout: float) -> None:
+                try:
+                    while True:
+                        event = events.get(timeout=timeout)
+                        timeout = 0
+                        if event[0] == "start":
+                            bar.start(event[1])
+                        else:
+                            done[event[1]] = Outcome(by_id[event[1]], *event[2])
+                            bar.finish(event[1], result_line(len(done), len(claims), done[event[1]]))
+                except queue.Empty:
+                    pass
+
+            pending = set(futures)
+            while pending:
+                drain(0.2)
+                finished, pending = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    try:
+                        future.result()
+                    except Exception as exc:  # a worker that died is reported as its unfinished claims' error
+                        for c in futures[future]:
+                            if c.id not in done:
+                                done[c.id] = Outcome(c, None, 0.0, f"{type(exc).__name__}: {exc}")
+                                bar.finish(c.id, result_line(len(done), len(claims), done[c.id]))
+            drain(0.2)
     return [done[c.id] for c in claims]
 
 
@@ -229,7 +276,8 @@ def verify(args) -> int:
         return usage_error("verify", f"--report: {exc}")
     started, start = datetime.now(timezone.utc), time.perf_counter()
     ctx = Context(profile=args.profile, seed=args.seed, report_dir=report_dir)
-    outcomes = load_failures(errors) + run_claims(claims, ctx, args.workers)
+    previous = previous_report(Path(args.report), "verify")
+    outcomes = load_failures(errors) + run_claims(claims, ctx, args.workers, previous)
     return finish(outcomes, args, "verify", started, time.perf_counter() - start, seed=args.seed)
 
 
@@ -278,25 +326,64 @@ def sweep(args) -> int:
     started, start = datetime.now(timezone.utc), time.perf_counter()
     where = "serially" if args.serial else "on " + (args.scheduler or f"a LocalCluster of {args.workers} "
                                                     f"{'threads' if args.threads else 'processes'}")
-    outcomes = []
-    for i, s in enumerate(chosen, 1):
-        jsonl = None if report_dir is None else report_dir / f"{s.id}.jsonl"
-        print(f"[{i}/{len(chosen)}] {s.id}: {len(s.grid(ctx))} instances {where}"
-              + (f", rows to {jsonl}" if jsonl else "") + " ...", file=sys.stderr, flush=True)
-        outcome = run_sweep(s, ctx, jsonl=jsonl, resume=args.resume, scheduler=args.scheduler, workers=args.workers,
-                            processes=not args.threads, serial=args.serial)
-        outcomes.append(outcome)
-        progress(i, len(chosen), outcome)
-        if outcome.details.get("resumed"):
-            print(f"  {outcome.details['resumed']} instances taken from {jsonl}", file=sys.stderr)
-        if outcome.details.get("jsonl_error"):
-            print(f"  could not stream rows to {jsonl}: {outcome.details['jsonl_error']}", file=sys.stderr)
-        if outcome.interrupted:
-            print(f"pcheck sweep: interrupted; finished rows are in {jsonl or 'no file (--no-report)'}"
-                  + ("; rerun with --resume" if jsonl else ""), file=sys.stderr)
-            break
+    outcomes, grids = [], {s.id: s.grid(ctx) for s in chosen}
+    known = expected_seconds(grids, None if report_dir is None else previous_report(report_dir, "sweep"), default=-1)
+    units = {i: seconds if seconds > 0 else float(len(grids[i])) for i, seconds in known.items()}
+    with Progress("sweep", units) as bar:
+        for i, s in enumerate(chosen, 1):
+            jsonl = None if report_dir is None else report_dir / f"{s.id}.jsonl"
+            bar.log(f"[{i}/{len(chosen)}] {s.id}: {len(grids[s.id])} instances {where}"
+                    + (f", rows to {jsonl}" if jsonl else ""))
+            bar.start(s.id)
+            with RowWatch(bar, s.id, jsonl, grids[s.id], resume=args.resume):
+                outcome = run_sweep(s, ctx, jsonl=jsonl, resume=args.resume, scheduler=args.scheduler,
+                                    workers=args.workers, processes=not args.threads, serial=args.serial)
+            outcomes.append(outcome)
+            bar.finish(s.id, result_line(i, len(chosen), outcome))
+            if outcome.details.get("resumed"):
+                bar.log(f"  {outcome.details['resumed']} instances taken from {jsonl}")
+            if outcome.details.get("jsonl_error"):
+                bar.log(f"  could not stream rows to {jsonl}: {outcome.details['jsonl_error']}")
+            if outcome.interrupted:
+                bar.log(f"pcheck sweep: interrupted; finished rows are in {jsonl or 'no file (--no-report)'}"
+                        + ("; rerun with --resume" if jsonl else ""))
+                break
     code = finish(outcomes, args, "sweep", started, time.perf_counter() - start, seed=seed)
     return EXIT_INTERRUPTED if outcomes and outcomes[-1].interrupted else code
+
+
+def list_command(args) -> int:
+    """``pcheck list``: exit 2 when no entry matches the pattern."""
+    errors = {}
+    claims = select(args.claims, errors)
+    for module, message in sorted(errors.items()):
+        print(f"pcheck list: the claims module {module} failed to import: {message}", file=sys.stderr)
+    if not claims:
+        return usage_error("list", f"no claim matches {args.claims!r}")
+    report = catalog.last_report(args.report)
+    print(catalog.list_text(claims, report))
+    print(catalog.report_origin(report, args.report), file=sys.stderr)
+    return 0
+
+
+def show_command(args) -> int:
+    """``pcheck show ID``: exit 2 for an unknown id (naming the close ones)."""
+    claims = load_claims({})
+    c = claims.get(args.id)
+    if c is None:
+        close = catalog.suggestions(args.id, claims)
+        return usage_error("show", f"no claim {args.id!r}" + (f"; did you mean {', '.join(close)}?" if close else
+                                                               "; see pcheck list"))
+    if args.run:
+        outcome = run_claim(c, Context(profile=args.profile, seed=args.seed))
+        record, where = claim_record(outcome), f"Run now (profile {args.profile}, seed {args.seed}):"
+    else:
+        report = catalog.last_report(args.report)
+        record, where = catalog.last_records(report).get(c.id), catalog.report_origin(report, args.report)
+        if report is not None and record is None:
+            where += f"; it has no row for {c.id}: run `pcheck verify --claims '{c.id}'`"
+    print(catalog.show_text(c, record, where))
+    return 0
 
 
 def notes_index_command(args) -> int:
@@ -313,6 +400,12 @@ def notes_index_command(args) -> int:
     return 0
 
 
+#: Seconds each figure of ``pcheck plot`` took on a loaded 2-core machine: the ETA of a first
+#: run; each run records its own time in ``<--out>/.pcheck-plot-seconds.json`` for the next.
+PLOT_SECONDS = {"appendix-b": 12.0, "multitask-benefit": 8.0, "fixed-kernel": 180.0}
+PLOT_TIMES = ".pcheck-plot-seconds.json"
+
+
 def plot(args, parser: argparse.ArgumentParser) -> int:
     """``pcheck plot``: its seed and output directory are checked before drawing; a missing
     ``[plot]`` extra is a usage error naming it."""
@@ -322,13 +415,31 @@ def plot(args, parser: argparse.ArgumentParser) -> int:
         prepare_report_dir(args.out)
     except ReportTargetError as exc:
         parser.error(f"argument --out: {exc}")
+    times_path = Path(args.out) / PLOT_TIMES
     try:
-        return plot_command(args)
+        times = json.loads(times_path.read_text())
+    except (OSError, ValueError):
+        times = {}
+    expected = times.get(args.figure) if isinstance(times, dict) else None
+    expected = float(expected) if isinstance(expected, (int, float)) else PLOT_SECONDS.get(args.figure, 30.0)
+    start = time.perf_counter()
+    try:
+        with Progress("plot", {args.figure: expected}) as bar:
+            bar.start(args.figure)
+            code = plot_command(args)
+            bar.finish(args.figure, f"[1/1] {args.figure}: drawn in {time.perf_counter() - start:.2f}s")
     except ModuleNotFoundError as exc:
         extra = EXTRAS.get((exc.name or "").split(".")[0])
         if extra is None:
             raise
         return usage_error("plot", f"needs {exc.name}: pip install 'pcheck[{extra}]'")
+    if code == 0:  # this run's time is the next run's ETA
+        times = {**(times if isinstance(times, dict) else {}), args.figure: round(time.perf_counter() - start, 2)}
+        try:
+            write_atomically(times_path, json.dumps(times, indent=1, sort_keys=True) + "\n")
+        except OSError:
+            pass
+    return code
 
 
 def main(argv=None) -> int:
@@ -336,7 +447,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "plot":
         return plot(args, parser.subcommands["plot"])
-    return {"verify": verify, "sweep": sweep, "notes-index": notes_index_command}[args.command](args)
+    commands = {"verify": verify, "sweep": sweep, "list": list_command, "show": show_command,
+                "notes-index": notes_index_command}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":
