@@ -332,9 +332,8 @@ def sweep(args) -> int:
     with Progress("sweep", units) as bar:
         for i, s in enumerate(chosen, 1):
             jsonl = None if report_dir is None else report_dir / f"{s.id}.jsonl"
-            bar.log(f"[{i}/{len(chosen)}] {s.id}: {len(grids[s.id])} instances {where}"
-                    + (f", rows to {jsonl}" if jsonl else ""))
-            bar.start(s.id)
+            bar.start(s.id, f"[{i}/{len(chosen)}] {s.id}: {len(grids[s.id])} instances {where}"
+                      + (f", rows to {jsonl}" if jsonl else "") + " ...")
             with RowWatch(bar, s.id, jsonl, grids[s.id], resume=args.resume):
                 outcome = run_sweep(s, ctx, jsonl=jsonl, resume=args.resume, scheduler=args.scheduler,
                                     workers=args.workers, processes=not args.threads, serial=args.serial)

@@ -96,12 +96,13 @@ class Progress:
         if self.bar is not None:
             self.bar.stop()
 
-    def start(self, key: str) -> None:
+    def start(self, key: str, line: str | None = None) -> None:
+        """``key`` starts; not on a terminal, ``line`` (default ``[i/n] key ...``) says so."""
         with self.lock:
             self.started += 1
             self.running[key] = [time.perf_counter(), None]
             if not self.interactive:
-                self._print(f"[{self.started}/{len(self.units)}] {key} ...")
+                self._print(line or f"[{self.started}/{len(self.units)}] {key} ...")
             self._refresh()
 
     def advance(self, key: str, fraction: float) -> None:
