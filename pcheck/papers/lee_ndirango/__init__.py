@@ -136,11 +136,10 @@ def check_ta_ode(ctx):
                               "batch": "full" if batch is None else batch}
                     rows.append((choice, row(verdict, seeds, dev[0], "max_t |s_SGD - s_eq3| / s_eq3")))
                     details[" ".join(f"{k}={v}" for k, v in choice.items())] = {
-                        "max_rel_dev_mean_ci": dev, "verdict": verdict,
-                        "s_final_sgd_eq3": [float(tr.sgd[:, -1].mean()), float(tr.ode[:, -1].mean())],
-                        "s_hat_mean": float(tr.s_hat.mean()),
-                        "second_singular_value_start_end": [float(tr.second[:, 0].mean()),
-                                                            float(tr.second[:, -1].mean())]}
+                        "verdict": verdict, "max rel. deviation": text(dev),
+                        "s(5) SGD / eq. 3": f"{tr.sgd[:, -1].mean():.3f} / {tr.ode[:, -1].mean():.3f}",
+                        "s_hat": f"{tr.s_hat.mean():.3f}",
+                        "2nd singular value t=0 -> 5": f"{tr.second[:, 0].mean():.3f} -> {tr.second[:, -1].mean():.3f}"}
                     if s0 == 1.0 and batch is None and rule != "fitted":
                         shown[f"{n_classes} cl., {model}"] = tr
                 if n_classes == 2 and s0 == 1.0 and batch is None:
@@ -184,7 +183,8 @@ def map_rows(ctx, judge, measure: str):
             verdict, residual, detail = judge(br, metric)
             full = {**choice, "metric": metric}
             rows.append((full, row(verdict, br.ce.shape[0], residual, measure)))
-            details[" ".join(f"{k}={v}" for k, v in full.items())] = {"verdict": verdict, **detail}
+            details[" ".join(f"{k}={v}" for k, v in full.items())] = {
+                "verdict": verdict, **detail, "baseline": text(mean_interval(br.baseline(metric)))}
     return rows, details
 
 
