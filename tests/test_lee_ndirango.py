@@ -3,6 +3,8 @@
 the by-choice combination of the verdicts, and the ledger entries lee_ndirango.*
 (proofs_notes/lee-ndirango-*.md)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -343,10 +345,20 @@ def test_bad_input_is_named():
 # --------------------------------------------------------------------------- the ledger entries
 
 
+@pytest.fixture
+def ledger_ctx(pcheck_context):
+    """The session's context, raised to the dev sizes under nojit: the nojit profile's sizes
+    (3 seeds, 100 points, a few flow steps) only exercise the code and reach no verdict, and no
+    numba kernel runs in these checks, so the dev sizes cost the same with and without the JIT."""
+    if pcheck_context.profile == "nojit":
+        return dataclasses.replace(pcheck_context, profile="dev")
+    return pcheck_context
+
+
 @pytest.mark.slow
 @claim("lee_ndirango.ta_ode")
-def test_ta_ode_depends_on_the_label_model(pcheck_context):
-    ev = claims.check_ta_ode(pcheck_context)
+def test_ta_ode_depends_on_the_label_model(ledger_ctx):
+    ev = claims.check_ta_ode(ledger_ctx)
     assert ev.verdict == "depends"
     by_model = {}
     for r in ev.choices:
@@ -358,22 +370,22 @@ def test_ta_ode_depends_on_the_label_model(pcheck_context):
 
 @pytest.mark.slow
 @claim("lee_ndirango.benefit_grows")
-def test_benefit_grows(pcheck_context):
-    ev = claims.check_benefit_grows(pcheck_context)
+def test_benefit_grows(ledger_ctx):
+    ev = claims.check_benefit_grows(ledger_ctx)
     assert ev.verdict in ("holds", "open"), ev.details
     assert all(r["verdict"] == "holds" for r in ev.choices if r["choice"]["width"] == 64)
 
 
 @pytest.mark.slow
 @claim("lee_ndirango.unrelated_hurts")
-def test_unrelated_hurts(pcheck_context):
-    assert claims.check_unrelated_hurts(pcheck_context).verdict == "holds"
+def test_unrelated_hurts(ledger_ctx):
+    assert claims.check_unrelated_hurts(ledger_ctx).verdict == "holds"
 
 
 @pytest.mark.slow
 @claim("lee_ndirango.unrelated_noisy_ignored")
-def test_unrelated_noisy_ignored_depends_on_the_width(pcheck_context):
-    ev = claims.check_unrelated_noisy_ignored(pcheck_context)
+def test_unrelated_noisy_ignored_depends_on_the_width(ledger_ctx):
+    ev = claims.check_unrelated_noisy_ignored(ledger_ctx)
     assert ev.verdict == "depends"
     assert {r["verdict"] for r in ev.choices if r["choice"]["width"] == 64} == {"holds"}
     assert {r["verdict"] for r in ev.choices if r["choice"]["width"] == 10} >= {"refuted"}
@@ -381,8 +393,8 @@ def test_unrelated_noisy_ignored_depends_on_the_width(pcheck_context):
 
 @pytest.mark.slow
 @claim("lee_ndirango.abundant_data")
-def test_abundant_data_depends_on_the_width(pcheck_context):
-    ev = claims.check_abundant_data(pcheck_context)
+def test_abundant_data_depends_on_the_width(ledger_ctx):
+    ev = claims.check_abundant_data(ledger_ctx)
     assert ev.verdict == "depends"
     assert {r["verdict"] for r in ev.choices if r["choice"]["width"] == 10} == {"refuted"}
     assert "refuted" not in {r["verdict"] for r in ev.choices if r["choice"]["width"] == 64}
