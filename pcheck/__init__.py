@@ -18,6 +18,7 @@ _EXPORTS = {
     "Atoms": "pcheck.core.measure", "Kinks": "pcheck.core.measure", "atoms": "pcheck.core.measure",
     "kinks": "pcheck.core.measure", "hessian_pairing": "pcheck.core.measure",
     "smoothed_second_derivative": "pcheck.core.measure",
+    "UncertifiedWarning": "pcheck.core.status",
     "rescale": "pcheck.core.rescaling", "balance": "pcheck.core.rescaling",
     "balanced_norm_sq": "pcheck.core.rescaling", "l2_norm_sq": "pcheck.core.rescaling",
     "claim": "pcheck.ledger", "Evidence": "pcheck.ledger", "Context": "pcheck.ledger",
@@ -59,7 +60,7 @@ def __dir__() -> list:
 __version__ = "0.1.0"
 
 __all__ = [
-    "Stack", "Network",
+    "Stack", "Network", "UncertifiedWarning",
     "rescale", "balance", "balanced_norm_sq", "l2_norm_sq",
     "Atoms", "Kinks", "atoms", "kinks", "smoothed_second_derivative", "hessian_pairing",
     "evaluate_1d", "piecewise_affine", "PiecewiseAffine",

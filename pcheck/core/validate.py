@@ -74,7 +74,19 @@ def as_dataset(X, Y, *, d_in: int | None = None, d_out: int | None = None):
     Y = as_array(Y, "Y", ndim=2, shape=(X.shape[0], d_out))
     if X.shape[0] == 0:
         raise ValueError("X must hold at least one data point (N >= 1), got N = 0")
+    if X.shape[1] == 0:
+        raise ValueError(f"X must have at least one input column (d_in >= 1), got shape {X.shape}")
+    if Y.shape[1] == 0:
+        raise ValueError(f"Y must have at least one output column (d_out >= 1), got shape {Y.shape}")
     return X, Y
+
+
+def as_seed(value, name: str = "seed"):
+    """A seed for ``np.random.default_rng``: None, an integer >= 0 or a ``np.random.Generator``;
+    anything else is a ``TypeError``/``ValueError`` naming ``name`` (numpy's own message does not)."""
+    if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence)):
+        return value
+    return as_count(value, name, minimum=0)
 
 
 def _shape_text(shape: tuple) -> str:
