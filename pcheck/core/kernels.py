@@ -157,9 +157,9 @@ def _output_one(W, k, zk, acc):
 
 @njit(cache=True)
 def merge_sorted_positions(p, masses, rel_tol):
-    """Group sorted positions ``p`` that lie within ``rel_tol * max(1, |p|)`` of their
-    predecessor and sum their ``masses`` rows. Returns ``(positions, summed, sizes)``,
-    the position of a group being that of its first member."""
+    """Group sorted positions ``p`` that lie within ``rel_tol * |p|`` of their predecessor
+    (scale-free: ``p = 0`` merges only with an exact 0) and sum their ``masses`` rows. Returns
+    ``(positions, summed, sizes)``, the position of a group being that of its first member."""
     K = p.shape[0]
     d = masses.shape[1]
     pos = np.empty(K)
@@ -167,7 +167,7 @@ def merge_sorted_positions(p, masses, rel_tol):
     sizes = np.zeros(K, dtype=np.int64)
     g = -1
     for i in range(K):
-        if g < 0 or p[i] - p[i - 1] > rel_tol * max(1.0, abs(p[i])):
+        if g < 0 or p[i] - p[i - 1] > rel_tol * max(abs(p[i]), abs(p[i - 1])):
             g += 1
             pos[g] = p[i]
         for o in range(d):

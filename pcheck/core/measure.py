@@ -20,12 +20,19 @@ import numpy as np
 
 from pcheck.core import kernels
 from pcheck.core.network import Stack
+from pcheck.core.scaled import row_norms
 from pcheck.core.validate import as_array, as_scalar
 
-#: Two atoms merge when their offsets (and direction coordinates) differ by at most
-#: ``MERGE_RTOL * max(1, |value|)``. Reason: ``-b/||v||`` of two parallel neurons that
-#: are rescalings of each other agree only up to a few ulps, never to the bit.
-MERGE_RTOL = 1e-12
+#: Two atoms merge when their offsets differ by at most ``MERGE_RTOL * |offset|`` and their unit
+#: directions coordinate-wise by at most ``MERGE_RTOL`` (64 ulps, scale-free); a merged atom
+#: whose mass cancels to at most ``MERGE_RTOL`` times the sum of its parts' norms is dropped.
+#: Reason: merging then moves the function by at most ``MERGE_RTOL sum ||m_k|| (|x| + |r|)``
+#: near the kinks, which is 64 times the float error of evaluating the neurons there
+#: (``eps ||w|| (|v x| + |b|)``): the function is unchanged to rounding. Rescaled copies of a
+#: neuron (``(v, b, w) -> (a v, a b, w / a)`` in float64) give offsets and directions within
+#: 4 ulps (measured, tests/test_measure.py). Kinks further apart are distinct even when
+#: very close: two opposite unit kinks 1e-13 apart are a function with P_8 = 2, not 0.
+MERGE_RTOL = 64 * float(np.finfo(float).eps)
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class Atoms:
 
 def atoms(stack: Stack) -> Atoms:
     """The Radon-domain atoms of ``stack`` (module docstring), merged on equal ``(s, r)``."""
-    norms = np.linalg.norm(stack.V, axis=1)
+    norms = row_norms(stack.V)
     live = norms > 0
     constant = stack.W[:, ~live] @ np.maximum(stack.b[~live], 0.0)
     s = stack.V[live] / norms[live, None]
@@ -65,13 +72,14 @@ def atoms(stack: Stack) -> Atoms:
 
 
 def _merge_atoms(s, r, m):
-    """Merge atoms whose ``(s, r)`` agree coordinate-wise within ``MERGE_RTOL``: sweep the
-    atoms in order of ``r`` and join each to the first earlier atom within tolerance."""
+    """Merge atoms whose ``(s, r)`` agree within ``MERGE_RTOL`` (directions coordinate-wise, offsets
+    relative): sweep the atoms in order of ``r`` and join each to the first earlier atom within
+    tolerance; a merged atom whose mass cancels to ``MERGE_RTOL`` of its parts is dropped."""
     if r.size == 0:
         return s, r, m
     order = np.argsort(r, kind="stable")
     keys, m = np.column_stack([s, r])[order], m[order]
-    tol = MERGE_RTOL * np.maximum(1.0, np.abs(keys))
+    tol = MERGE_RTOL * np.column_stack([np.ones_like(s), np.abs(keys[:, -1])])
     group = np.empty(len(keys), dtype=np.int64)
     n_groups = 0
     for i in range(len(keys)):
@@ -84,8 +92,12 @@ def _merge_atoms(s, r, m):
             n_groups += 1
     merged = np.zeros((n_groups, m.shape[1]))
     np.add.at(merged, group, m)
+    parts = np.zeros(n_groups)
+    np.add.at(parts, group, row_norms(m))
     first = keys[np.unique(group, return_index=True)[1]]
-    return np.ascontiguousarray(first[:, :-1]), np.ascontiguousarray(first[:, -1]), merged
+    # a group whose masses cancel to rounding of their sum is no atom of the function (as in kinks())
+    keep = (row_norms(merged) > MERGE_RTOL * parts) | (parts == 0)
+    return np.ascontiguousarray(first[keep, :-1]), np.ascontiguousarray(first[keep, -1]), merged[keep]
 
 
 @dataclass(frozen=True)
@@ -102,8 +114,9 @@ class Kinks:
 def kinks(stack: Stack) -> Kinks:
     """Kinks of a ``d_in = 1`` stack: ``xi_k = -b_k / v_k`` with jump ``|v_k| w_k`` (both
     ramp directions add ``+|v_k| w_k`` to the slope), merged within ``MERGE_RTOL``.
-    A merged kink whose jump cancels to below ``MERGE_RTOL`` times the sum of its parts'
-    norms is dropped: it is not a kink of the function. A kink beyond the float64 range
+    A merged kink whose jump cancels to at most ``MERGE_RTOL`` times the sum of its parts'
+    norms is dropped: it is not a kink of the function. Norms are computed without underflow
+    (a jump of 1e-200 is a kink). A kink beyond the float64 range
     (``|b_k / v_k| > 1.8e308``) raises ValueError."""
     _require_1d(stack)
     v = stack.V[:, 0]
@@ -120,8 +133,8 @@ def kinks(stack: Stack) -> Kinks:
     parts = np.zeros(len(pos))
     if len(xi):
         group = np.searchsorted(pos, xi, side="right") - 1
-        np.add.at(parts, group, np.linalg.norm(mass, axis=1))
-    keep = np.linalg.norm(jump, axis=1) > MERGE_RTOL * parts
+        np.add.at(parts, group, row_norms(mass))
+    keep = row_norms(jump) > MERGE_RTOL * parts
     return Kinks(pos[keep], jump[keep])
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pcheck.core import evaluate1d, kernels
+from pcheck.core.scaled import row_norms
 from pcheck.core.validate import as_array, as_count
 
 
@@ -85,8 +86,29 @@ class Stack:
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         if self.d_in == 1 and evaluate1d.prefers_sorted(self.n, X.shape[0]):
-            return piecewise_affine(self)._evaluate(np.ascontiguousarray(X[:, 0]))
-        return self._dense_forward(X)
+            out = piecewise_affine(self)._evaluate(np.ascontiguousarray(X[:, 0]))
+        else:
+            out = self._dense_forward(X)
+        return out if np.all(np.isfinite(out)) else self._rescued_forward(X)
+
+    def _rescued_forward(self, X: np.ndarray) -> np.ndarray:
+        """An overflowing forward pass retried on the balanced neurons (``||w_k|| = ||(v_k, b_k)||``,
+        the same function): ``V = 1e300, W = 1e-300`` overflows in ``V x`` although ``h(x)`` is an
+        ordinary float. If that overflows too, ``h(X)`` itself exceeds the float64 range: ValueError."""
+        w, vb = row_norms(self.W.T), row_norms(np.column_stack([self.V, self.b]))
+        live = (w > 0) & (vb > 0)
+        alpha = np.ones(self.n)
+        with np.errstate(over="ignore", under="ignore"):
+            alpha[live] = np.sqrt(w[live]) / np.sqrt(vb[live])
+            alpha[~np.isfinite(alpha) | (alpha == 0)] = 1.0
+            V, b, W = self.V * alpha[:, None], self.b * alpha, self.W / alpha[None, :]
+            finite = all(np.all(np.isfinite(a)) for a in (V, b, W))
+            out = Stack(V, b, W, self.c, self.A)._dense_forward(X) if finite else np.full((X.shape[0], 1), np.inf)
+        bad = ~np.all(np.isfinite(out), axis=1)
+        if np.any(bad):
+            raise ValueError(f"X: the stack's outputs overflow float64 at {int(bad.sum())} of {X.shape[0]} points "
+                             f"(first at row {int(np.argmax(bad))}); its values there exceed 1.8e308")
+        return out
 
     def _dense_forward(self, X: np.ndarray) -> np.ndarray:
         outT = np.repeat(self.c[:, None], X.shape[0], axis=1)
