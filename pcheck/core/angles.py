@@ -34,13 +34,14 @@ def ramps(x: np.ndarray, phi: np.ndarray) -> np.ndarray:
     return np.maximum(cos[None, :] * x[:, None] + sin[None, :], 0.0)
 
 
-def atoms_stack(phi, mu, c, variant: str) -> Stack:
+def atoms_stack(phi, mu, c, variant: str, kappa=None) -> Stack:
     """A balanced stack realizing ``sum_k mu_k relu(cos(phi_k) x + sin(phi_k)) + c``:
     ``(v, b) = tau (cos phi, sin phi)``, ``w = mu / tau`` with ``tau^2 = ||mu||`` ("7":
-    ``||w|| = ||(v, b)||``) or ``tau^2 = ||mu|| / |cos phi|`` ("8": ``||w|| = |v|``)."""
+    ``||w|| = ||(v, b)||``) or ``tau^2 = ||mu|| / |cos phi|`` ("8": ``||w|| = |v|``); with the
+    per-angle costs ``kappa`` of :meth:`pcheck.core.units.Units.kappa`, ``tau^2 = ||mu|| / kappa``."""
     nm = np.linalg.norm(mu, axis=1)
     keep = nm > 0
     phi, mu, nm = phi[keep], mu[keep], nm[keep]
-    tau = np.sqrt(nm / angle_atom_cost(phi, variant))
+    tau = np.sqrt(nm / (angle_atom_cost(phi, variant) if kappa is None else kappa(phi)[0]))
     cos, sin = unit(phi)
     return Stack((tau * cos)[:, None], tau * sin, (mu / tau[:, None]).T.reshape(c.shape[0], -1), c)

@@ -27,17 +27,22 @@ def data_loss(F: np.ndarray, Y: np.ndarray, mask: np.ndarray | None = None) -> f
     return float(np.sum(R * R))
 
 
-def training_objective(model, X, Y, lam: float, variant="7", *, rescaled: bool = False, mask=None) -> float:
+def training_objective(model, X, Y, lam: float, variant="7", *, rescaled: bool = False, mask=None,
+                       metric=None) -> float:
     """HTW eq. (4) of ``model`` (a :class:`Stack` or a :class:`Network`, whose ``||theta||^2``
     sums over its stacks) on the data ``(X, Y)``; ``rescaled=True`` (stacks only) prices each
-    neuron at its best rescaling (module docstring)."""
+    neuron at its best rescaling (module docstring). ``metric`` (with ``rescaled=True``): eq. (4)
+    written in the internal units of :mod:`pcheck.core.units`, where ``(v_k, b_k)`` is measured by
+    ``||M (v_k, b_k)||``; it equals the given problem's eq. (4) divided by ``b^2``."""
     variant = as_variant(variant)
+    if metric is not None and not rescaled:
+        raise ValueError("metric applies to the rescaled (balanced) objective: pass rescaled=True")
     if isinstance(model, Network):
         if rescaled:
             raise ValueError("rescaled=True prices one stack's neurons; pass a Stack, not a Network")
         decay = sum(l2_norm_sq(s, variant) for s in model.stacks)
     elif isinstance(model, Stack):
-        decay = balanced_norm_sq(model, variant) if rescaled else l2_norm_sq(model, variant)
+        decay = balanced_norm_sq(model, variant, metric) if rescaled else l2_norm_sq(model, variant)
     else:
         raise TypeError(f"model must be a Stack or a Network, got {type(model).__name__}")
     return data_loss(model(X), Y, mask) + lam * decay
