@@ -33,7 +33,10 @@ def test_scalar_output_uses_the_enumerated_pattern_program(variant):
     _check_interval(f, X, Y, 0.1, variant)
     assert f.method == "patterns-exact"
     assert f.gap < RTOL_CERTIFIED_ND
-    assert f.lower_bound == fit_patterns(X, Y, 0.1, variant).lower
+    # the pattern program in the internal units of pcheck.core.units (eq. 8: lam / (a b), values b^2)
+    u = f.units
+    lam_n = 0.1 if variant == "7" else 0.1 / (u.a * u.b)
+    assert f.lower_bound == u.value(fit_patterns(u.x(X), u.y(Y), lam_n, variant).lower)
 
 
 @pytest.mark.parametrize("variant", ["7", "8"])

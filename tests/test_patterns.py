@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from pcheck import fit_function_space
+from pcheck.core.status import UncertifiedWarning
 from pcheck.problems.patterns import activation_patterns, fit_patterns
 
 #: cvxpy + Clarabel at default settings: ~1e-8 relative; 1e-6 leaves a factor 100.
@@ -84,8 +85,8 @@ def test_sampled_program_is_certified_by_the_exact_cells(variant):
     rng = np.random.default_rng(5)
     X, Y = rng.uniform(-2, 2, (7, 2)), rng.standard_normal((7, 1))
     exact = fit_patterns(X, Y, 0.1, variant)
-    sampled = fit_patterns(X, Y, 0.1, variant, samples=10, seed=1)
-    assert sampled.certified
+    sampled = fit_patterns(X, Y, 0.1, variant, samples=10, seed=1, warn=False)
+    assert sampled.status != "upper bound only"  # a valid lower bound; its gap may stay open
     assert sampled.lower <= exact.objective
     assert exact.lower <= sampled.objective
     assert sampled.gap >= 0
@@ -105,5 +106,6 @@ def test_too_many_cells_leave_the_trivial_bound(monkeypatch):
     """Over the enumeration limit the lower bound is 0 (eq. 4 is never negative), said so."""
     monkeypatch.setattr("pcheck.problems.patterns.MAX_DUAL_WORK", 0)
     rng = np.random.default_rng(6)
-    p = fit_patterns(rng.uniform(-2, 2, (5, 2)), rng.standard_normal((5, 1)), 0.1)
-    assert not p.certified and p.lower == 0.0 and p.gap == 1.0
+    with pytest.warns(UncertifiedWarning, match="upper bound only"):
+        p = fit_patterns(rng.uniform(-2, 2, (5, 2)), rng.standard_normal((5, 1)), 0.1)
+    assert not p.certified and p.status == "upper bound only" and p.lower == 0.0 and p.gap == 1.0

@@ -65,8 +65,10 @@ import cvxpy as cp
 import numpy as np
 from scipy import linalg, optimize
 
+from pcheck.core import status
 from pcheck.core.network import Stack
 from pcheck.core.objective import training_objective
+from pcheck.core.tolerances import RTOL_CERTIFIED_ND
 from pcheck.core.validate import as_count, as_dataset, as_scalar
 from pcheck.core.variant import as_variant
 from pcheck.problems.dual import best_scaling, dual_value
@@ -108,7 +110,9 @@ class BoundsND:
     """``lower <= inf over widths of eq. (4) <= upper``; ``upper`` is eq. (4) of ``stack``,
     ``lower`` the dual value ``D(t alpha)``, ``gap = (upper - lower) / upper``;
     ``worst`` is the constraint sup of ``alpha`` over ``2 lam`` before scaling, ``patterns``
-    the number of open cells enumerated (for "8" summed over the ``N`` arrangements)."""
+    the number of open cells enumerated (for "8" summed over the ``N`` arrangements).
+    ``status`` "optimal" (``gap <= tolerance = max(gap_tol, RTOL_CERTIFIED_ND)``, ``certified``),
+    "gap not reached" (a valid interval, wider) or "upper bound only" (:func:`sampled_upper`)."""
 
     stack: Stack
     upper: float
@@ -118,6 +122,9 @@ class BoundsND:
     worst: float
     patterns: int
     variant: str = "7"
+    certified: bool = False
+    status: str = status.GAP_NOT_REACHED
+    tolerance: float = RTOL_CERTIFIED_ND
 
 
 def lifted(X: np.ndarray) -> np.ndarray:
@@ -413,7 +420,7 @@ def _most_violated(Xt, residual, lam, dirs):
 
 
 def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4, variant="7",
-                          gap_tol: float = 0.0) -> BoundsND:
+                          gap_tol: float = 0.0, warn: bool = True) -> BoundsND:
     """Certified ``lower <= min over widths of eq. (4) <= upper`` for ``variant`` "7" or "8"
     (module docstring).
 
@@ -424,7 +431,8 @@ def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4, vari
     is at most ``gap_tol`` or nothing is violated. Every round's network is an upper bound
     and every round's scaled dual point a lower bound, so the best of each is returned
     (``stack`` is the network of ``upper``, ``worst`` belongs to the dual point of
-    ``lower``). Measured gaps: benchmarks/bench_bounds_nd.py."""
+    ``lower``). Measured gaps: benchmarks/bench_bounds_nd.py. A gap above
+    ``max(gap_tol, RTOL_CERTIFIED_ND)`` is "gap not reached" and warns when ``warn``."""
     X, Y = as_dataset(X, Y)
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
     n_candidates = as_count(n_candidates, "n_candidates")
@@ -455,8 +463,12 @@ def function_space_bounds(X, Y, lam, *, n_candidates=200, seed=0, rounds=4, vari
             break
         U = np.vstack([U, new, mirrored])
     (upper, stack), (lower, worst) = best_upper, best_lower
-    return BoundsND(stack, upper, lower, _relative_gap(upper, lower), lam, worst,
-                    int(sum(p.patterns.shape[0] for p in pieces)), variant)
+    gap, tolerance = _relative_gap(upper, lower), max(gap_tol, RTOL_CERTIFIED_ND)
+    state = status.OPTIMAL if gap <= tolerance else status.GAP_NOT_REACHED
+    if warn and state != status.OPTIMAL:
+        status.warn_uncertified("function_space_bounds", state, gap, tolerance)
+    return BoundsND(stack, upper, lower, gap, lam, worst, int(sum(p.patterns.shape[0] for p in pieces)), variant,
+                    state == status.OPTIMAL, state, tolerance)
 
 
 def _relative_gap(upper, lower):
@@ -479,4 +491,5 @@ def sampled_upper(X, Y, lam, *, n_candidates=200, seed=0, variant="7") -> Bounds
     U = normalized(U[np.any(U[:, :-1] != 0.0, axis=1)] if not variant.biases_regularized else U, variant)
     stack = balanced_stack(U, *master(Xt, Y, lam, U, variant))
     upper = training_objective(stack, X, Y, lam, variant)
-    return BoundsND(stack, upper, 0.0, _relative_gap(upper, 0.0), lam, float("nan"), 0, variant)
+    return BoundsND(stack, upper, 0.0, _relative_gap(upper, 0.0), lam, float("nan"), 0, variant, False,
+                    status.UPPER_ONLY)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pcheck.core.angles import kink_angle
 from pcheck.core.variant import as_variant
 from pcheck.problems.dual import best_scaling, dual_value
 
@@ -102,17 +103,34 @@ def violations(x: np.ndarray, alpha: np.ndarray, lam: float, variant: str, allow
         lo = np.where(np.isfinite(lo), lo, hi)
         hi = np.where(np.isfinite(hi), hi, lo)
     p, sup2 = _cell_sup(a, B, lo, hi, variant)
-    ratio = np.sqrt(np.maximum(sup2, 0.0)) / (2.0 * lam)
-    worst = float(np.max(ratio, initial=0.0))
-    if variant.biases_regularized and constant:
-        worst = max(worst, float(np.linalg.norm(A.sum(axis=0))) / (2.0 * lam))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # lam underflowing to 0: ratio inf
+        ratio = np.sqrt(np.maximum(sup2, 0.0)) / np.float64(2.0 * lam)
+        worst = float(np.max(ratio, initial=0.0))
+        if variant.biases_regularized and constant:
+            worst = max(worst, float(np.linalg.norm(A.sum(axis=0)) / np.float64(2.0 * lam)))
+        # rounded up (ROUND_MARGIN): the sums a = sum_i alpha_i x_i of a cell cancel when the data sit far
+        # from 0 (|x| >> spread), with an error up to n eps sum_i ||alpha_i|| |x_i| (Higham, sec. 3.1);
+        # divided by the constraint's 2 lam sqrt(1 + p^2) >= 2 lam (eq. 8: 2 lam) this bounds the ratio's error
+        scale = float(np.sum(np.linalg.norm(A, axis=1))) * (1.0 + float(np.max(np.abs(xs), initial=0.0)))
+        worst = worst * (1.0 + ROUND_MARGIN) + 4.0 * xs.shape[0] * np.finfo(float).eps * scale / np.float64(2.0 * lam)
+    worst = np.inf if np.isnan(worst) else worst
     return Violation(p, s, ratio, worst)
 
 
-#: Kink positions computed from angles (``-tan(-atan x)``) within this relative distance of
-#: a data point are that data point. Reason: the round trip is exact to a few ulps
-#: (~1e-16 relative); snapping widens a restricted atom set by at most that much, which can
-#: only lower a dual bound, so the bound stays valid.
+#: Relative margin added to the largest constraint ratio of :func:`violations`, with the summation
+#: bound it adds next to it. Reason: the cell maxima come from 2 x 2 eigenvectors and sums exact to
+#: ~1e-15 relative (as ``bounds_nd.ROUND_MARGIN``); the scaled dual point is then feasible for the
+#: exact constraint, at a cost of 1e-12 relative in the bound, far below the certified 1e-9.
+ROUND_MARGIN = 1e-12
+
+
+#: Interval ends within this angle (radians) of a data point's kink angle are that data point:
+#: in kink terms ``|p - x_j| <= ARC_SNAP_RTOL (1 + x_j^2)`` (``dp/dphi = -(1 + p^2)``), and an end
+#: equal to ``kink_angle(s, x_j)`` bit for bit is ``x_j`` exactly. Reason: an angle is stored to
+#: ~1e-16 rad, so the round trip ``-tan(-atan x)`` is exact to ~1e-16 (1 + x^2), which is far
+#: from a few ulps of ``x`` once ``|x| >> 1`` (at ``x = 1e6``: 1e-10 relative); snapping widens a
+#: restricted atom set by at most that much, which can only lower a dual bound, so the bound
+#: stays valid.
 ARC_SNAP_RTOL = 1e-13
 
 
@@ -147,8 +165,12 @@ def allowed_pieces(xs, allowed):
                 if j < 0:
                     continue
                 c_lo, c_hi = xs[j], (xs[j + 1] if j + 1 < n else np.inf)
-            tol_lo = ARC_SNAP_RTOL * max(1.0, abs(c_lo)) if np.isfinite(c_lo) else 0.0
-            tol_hi = ARC_SNAP_RTOL * max(1.0, abs(c_hi)) if np.isfinite(c_hi) else 0.0
+            if np.isfinite(c_lo) and pb == kink_angle(sign, c_lo):
+                p_lo = c_lo  # an end on a data point's kink angle is that point, bit for bit
+            if np.isfinite(c_hi) and pa == kink_angle(sign, c_hi):
+                p_hi = c_hi
+            tol_lo = ARC_SNAP_RTOL * (1.0 + c_lo * c_lo) if np.isfinite(c_lo) else 0.0
+            tol_hi = ARC_SNAP_RTOL * (1.0 + c_hi * c_hi) if np.isfinite(c_hi) else 0.0
             if p_lo < c_lo - tol_lo or p_hi > c_hi + tol_hi:
                 raise ValueError(f"allowed: interval [{a!r}, {b!r}] crosses an activation arc boundary")
             p_lo = c_lo if p_lo <= c_lo + tol_lo else p_lo
@@ -173,18 +195,20 @@ def within_allowed(phi, lo, hi, allowed):
     return lo, hi
 
 
-def certified_lower_bound(x, Y, lam, variant, alpha, allowed=None) -> tuple[float, float]:
+def certified_lower_bound(x, Y, lam, variant, alpha, allowed=None, constraint_lam=None) -> tuple[float, float]:
     """The value of :func:`feasible_dual_point`: ``(lower_bound, worst_ratio)``."""
-    point, worst = feasible_dual_point(x, Y, lam, variant, alpha, allowed)
+    point, worst = feasible_dual_point(x, Y, lam, variant, alpha, allowed, constraint_lam)
     return dual_value(point, Y, lam, variant), worst
 
 
-def feasible_dual_point(x, Y, lam, variant, alpha, allowed=None) -> tuple[np.ndarray, float]:
+def feasible_dual_point(x, Y, lam, variant, alpha, allowed=None, constraint_lam=None) -> tuple[np.ndarray, float]:
     """A feasible dual point from ``alpha``: for "8" project onto ``sum alpha = 0``; then
     scale by ``t in [0, 1/worst]`` maximizing the concave quadratic ``D(t alpha)``. Returns
-    ``(t alpha, worst_ratio)`` (``t = 0`` when no finite scale exists)."""
+    ``(t alpha, worst_ratio)`` (``t = 0`` when no finite scale exists). ``constraint_lam``
+    (default ``lam``): the ``lam`` of the dual constraint when it differs from the one of ``D``
+    (the internal units of :mod:`pcheck.core.units`: ``lam / b``)."""
     variant = as_variant(variant)
     if not variant.biases_regularized:
         alpha = alpha - alpha.mean(axis=0)
-    worst = violations(x, alpha, lam, variant, allowed).worst
+    worst = violations(x, alpha, lam if constraint_lam is None else constraint_lam, variant, allowed).worst
     return best_scaling(alpha, Y, lam, variant, worst) * alpha, worst

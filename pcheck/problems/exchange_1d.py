@@ -18,6 +18,7 @@ from pcheck.core.angles import atoms_stack, kink_angle, ramps
 from pcheck.core.costs import angle_atom_cost
 from pcheck.core.network import Stack
 from pcheck.core.objective import training_objective
+from pcheck.core.units import Units
 from pcheck.core.variant import as_variant
 from pcheck.problems.dual_1d import certified_lower_bound, violations, within_allowed
 from pcheck.solvers import conic
@@ -102,7 +103,7 @@ def second_differences(xs: np.ndarray):
     return T.tocsr()
 
 
-def master(x, Y, lam, variant, phi):
+def master(x, Y, lam, variant, phi, units=None):
     r"""The restricted master: the group lasso over the atoms ``phi_k``,
 
     .. math:: \min_{\mu, c} \|\Psi \mu + 1 c^T - Y\|_F^2
@@ -113,7 +114,8 @@ def master(x, Y, lam, variant, phi):
     :func:`second_differences`), which is sparse, and ``r = E S - Y`` (``E`` repeats
     duplicate points), so the conic system stays sparse however many atoms there are.
     Entries of ``T G`` below ``SPARSE_RTOL`` of their column are rounding of exact zeros
-    and are dropped. Returns ``mu (K, d)`` and ``c``.
+    and are dropped. ``units`` (:class:`pcheck.core.units.Units`): ``kappa`` of those internal
+    units. Returns ``mu (K, d)`` and ``c``.
     """
     variant = as_variant(variant)
     N, d = Y.shape
@@ -136,7 +138,7 @@ def master(x, Y, lam, variant, phi):
     if variant.biases_regularized:
         diag[K * d:n_mt] = 2.0 * lam
     q = np.zeros(n)
-    q[i_rho:] = 2.0 * lam / s * angle_atom_cost(phi, variant)
+    q[i_rho:] = 2.0 * lam / s * (angle_atom_cost(phi, variant) if units is None else units.kappa(phi)[0])
     # rows [fit: T S - T G Mt = 0 | residual: r - E S = -Y | cones], assembled as one list of
     # (row, col, value) triplets; (M kron I_d) puts M[a, b] at (a d + l, b d + l), l < d
     T = T.tocoo()
@@ -166,7 +168,7 @@ def _kron_eye(r, c, v, d, row0, col0):
             np.repeat(np.asarray(v, dtype=float), d))
 
 
-def support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free):
+def support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free, units=None):
     """Value, gradient and Hessian of the objective over ``z = (phi[free], mu, c)`` at a
     support whose masses are all non-zero; the objective is smooth there as long as each
     ``phi_k`` stays inside its arc (fixed activation pattern).
@@ -174,7 +176,9 @@ def support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free):
     With ``G = [Psi, 1]`` and ``Mt = [mu; c]`` the loss is ``||G Mt - Y||^2`` (Hessian
     ``2 G^T G (x) I`` in ``Mt``). On an arc ``dPsi_ik/dphi_k = chi_ik (cos phi_k - sin phi_k x_i)``
     and ``d^2 Psi_ik / dphi_k^2 = -Psi_ik``, which give the ``phi`` rows (Gauss-Newton part plus
-    the residual's second-order terms). Only variant "7" moves angles (``kappa = 1`` there, :func:`pcheck.core.costs.angle_atom_cost`).
+    the residual's second-order terms). Only variant "7" moves angles (``kappa = 1`` there, :func:`pcheck.core.costs.angle_atom_cost`;
+    in the internal units of :class:`pcheck.core.units.Units` ``kappa(phi)`` varies and its first and
+    second derivatives enter the ``phi`` gradient, the ``phi-phi`` diagonal and the ``phi-mu`` block).
     """
     variant = as_variant(variant)
     K, d = mu.shape
@@ -183,7 +187,7 @@ def support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free):
     G = np.hstack([Psi, np.ones((N, 1))])
     R = Psi @ mu + c[None, :] - Y
     nm = np.linalg.norm(mu, axis=1)
-    om = angle_atom_cost(phi, variant)
+    om, om1, om2 = (angle_atom_cost(phi, variant), 0.0 * phi, 0.0 * phi) if units is None else units.kappa(phi)
     val = float(np.sum(R * R)) + 2.0 * lam * float(np.sum(om * nm))
     n_dir = mu / nm[:, None]
     gMt = 2.0 * G.T @ R
@@ -202,24 +206,26 @@ def support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free):
         ph, mf = phi[idx], mu[idx]
         D = (Psi[:, idx] > 0) * (np.cos(ph)[None, :] - np.sin(ph)[None, :] * x[:, None])  # dPsi/dphi
         RM = R @ mf.T  # (N, F): R_i . mu_k
-        gp = 2.0 * np.sum(RM * D, axis=0)
+        gp = 2.0 * np.sum(RM * D, axis=0) + 2.0 * lam * nm[idx] * om1[idx]
         Hpp = 2.0 * (D.T @ D) * (mf @ mf.T)
-        Hpp[np.diag_indices_from(Hpp)] -= 2.0 * np.sum(RM * Psi[:, idx], axis=0)
+        Hpp[np.diag_indices_from(Hpp)] += 2.0 * lam * nm[idx] * om2[idx] - 2.0 * np.sum(RM * Psi[:, idx], axis=0)
         HpM = 2.0 * (D.T @ G)[:, :, None] * mf[:, None, :]
-        HpM[np.arange(idx.size), idx, :] += 2.0 * D.T @ R
+        HpM[np.arange(idx.size), idx, :] += 2.0 * D.T @ R + 2.0 * lam * om1[idx, None] * n_dir[idx]
         HpM = HpM.reshape(idx.size, -1)
         grad = np.concatenate([gp, grad])
         H = np.block([[Hpp, HpM], [HpM.T, H]])
     return val, grad, H
 
 
-def polish(x, Y, lam, variant, phi, mu, c, lo, hi, *, steps: int = 60):
+def polish(x, Y, lam, variant, phi, mu, c, lo, hi, *, steps: int = 60, units=None):
     """Newton's method on the smooth support problem (:func:`support_gradient_hessian`):
     angles strictly inside their arcs ``[lo, hi]`` move (variant "7"), masses and ``c``
     always; a backtracking line search keeps the objective decreasing (up to
     ``ROUNDING``) and the angles in their arcs (an angle reaching an arc end, a kink on
-    a data point, stops there); it stops when the gradient norm stops decreasing."""
+    a data point, stops there); it stops when the gradient norm stops decreasing. ``units``: the
+    problem in those internal units (:mod:`pcheck.core.units`; metric-weighted eq. 4)."""
     variant = as_variant(variant)
+    kappa, metric = (None, None) if units is None else (units.kappa, units.metric)
     if variant.biases_regularized and len(phi):
         phi, mu, lo, hi = merge_close(phi.copy(), mu.copy(), lo, hi)
     K, d = mu.shape
@@ -227,7 +233,7 @@ def polish(x, Y, lam, variant, phi, mu, c, lo, hi, *, steps: int = 60):
     best_gnorm, stalls, prev_val = np.inf, 0, np.inf
     for _ in range(steps):
         free = (lo < phi) & (phi < hi) if variant.biases_regularized else np.zeros(K, bool)
-        val, grad, H = support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free)
+        val, grad, H = support_gradient_hessian(x, Y, lam, variant, phi, mu, c, free, units)
         gnorm = float(np.linalg.norm(grad))
         flat = prev_val - val <= ROUNDING * abs(val)  # the objective no longer tells steps apart
         stalls = stalls + 1 if (flat and gnorm >= best_gnorm) else 0
@@ -259,7 +265,8 @@ def polish(x, Y, lam, variant, phi, mu, c, lo, hi, *, steps: int = 60):
             pn[free] = np.clip(phi[free] + eta * step_p, lo[free], hi[free])
             mn, cn = mu + eta * step_mu, c + eta * step_c
             if np.all(np.linalg.norm(mn, axis=1) > 0):
-                vn = training_objective(atoms_stack(pn, mn, cn, variant), x[:, None], Y, lam, variant, rescaled=True)
+                vn = training_objective(atoms_stack(pn, mn, cn, variant, kappa), x[:, None], Y, lam, variant,
+                                        rescaled=True, metric=metric)
                 if vn <= val + ROUNDING * abs(val):
                     improved = True
                     break
@@ -370,44 +377,76 @@ class Exchange(NamedTuple):
     history: list
 
 
-def exchange(X, Y, lam, variant, gap_tol, max_iter, allowed, stop_above) -> Exchange:
+def exchange(X, Y, lam, variant, gap_tol, max_iter, allowed, stop_above, units=None) -> Exchange:
     """The exchange loop (module docstring) on validated input: stops at ``gap <= gap_tol``,
-    after ``max_iter`` rounds, when the lower bound exceeds ``stop_above`` or when stalled."""
-    x = X[:, 0]
-    xs = np.unique(x)
+    after ``max_iter`` rounds, when the lower bound exceeds ``stop_above`` or when stalled.
+
+    ``units`` (:class:`pcheck.core.units.Units`, identity by default): the master and Newton run on
+    ``X' = (X - t) / a``, ``Y' = Y / b`` with the metric-weighted costs of those units, the dual
+    check on the given data with ``lam / b`` (the same constraint, :mod:`pcheck.core.units`);
+    ``X, Y, allowed, stop_above`` and everything returned are in the given units (values times
+    ``b^2``, exact for powers of two), the relative ``gap`` is the same in both."""
+    variant = as_variant(variant)
+    units = Units.identity(1, variant) if units is None else units
+    x, xn, Yn = X[:, 0], units.x(X)[:, 0], units.y(Y)
+    xs, xs_n = np.unique(x), np.unique(xn)
+    allowed_n = None if allowed is None else units.angle_to_normalized(allowed, xs, xs_n)
+    # the dual check: eq. (8) in the internal units (eq. 8 again with lam / (a b), well conditioned
+    # for data far from 0), unless angle intervals restrict it (they are exact in the given units
+    # only); eq. (7) in the given units with lam / b (its internal form has the metric's cost)
+    internal = not variant.biases_regularized and allowed is None
+    x_dual, dual_lam = (xn, lam / (units.a * units.b)) if internal else (x, lam * units.dual_lam_factor)
+    to_angle = kink_angle if internal else units.kink_to_angle
+    # the primal: eq. (7) with the metric's per-angle costs; eq. (8)'s metric only scales |v| by
+    # 1 / (a b), i.e. it is eq. (8) with lam / (a b) and the standard costs
+    lam_p, own, metric = (lam, units, units.metric) if variant.biases_regularized else \
+        (lam / (units.a * units.b), None, None)
+    if units.is_identity:  # the given problem itself: the standard costs
+        own = metric = None
+    kappa = None if own is None else own.kappa
     phi = np.zeros(0)
     history, best = [], None
     for it in range(1, max_iter + 1):
-        mu, c = master(x, Y, lam, variant, phi)
+        mu, c = master(xn, Yn, lam_p, variant, phi, own)
         nm = np.linalg.norm(mu, axis=1)
         keep = nm > SUPPORT_RTOL * max(float(nm.max(initial=0.0)), np.finfo(float).tiny)
-        lo, hi = arcs(xs, phi[keep])
+        lo, hi = arcs(xs_n, phi[keep])
         if allowed is not None:
-            lo, hi = within_allowed(phi[keep], lo, hi, allowed)
-        phi, mu, c = polish(x, Y, lam, variant, phi[keep], mu[keep], c, lo, hi)
-        stack = atoms_stack(phi, mu, c, variant)
-        objective = training_objective(stack, X, Y, lam, variant)
-        alpha = 2.0 * (Y - stack(X))
-        lower, worst = certified_lower_bound(x, Y, lam, variant, alpha, allowed)
+            lo, hi = within_allowed(phi[keep], lo, hi, allowed_n)
+        phi, mu, c = polish(xn, Yn, lam_p, variant, phi[keep], mu[keep], c, lo, hi, units=own)
+        stack = atoms_stack(phi, mu, c, variant, kappa)
+        objective = training_objective(stack, xn[:, None], Yn, lam_p, variant, rescaled=True, metric=metric)
+        alpha = 2.0 * (Yn - stack(xn[:, None]))
+        lower, worst = certified_lower_bound(x_dual, Yn, lam, variant, alpha, allowed, constraint_lam=dual_lam)
         gap = (objective - lower) / max(objective, np.finfo(float).tiny)
-        history.append(dict(iteration=it, atoms=len(phi), objective=objective, lower_bound=lower,
-                            worst_ratio=worst, gap=gap))
+        history.append({"iteration": it, "atoms": len(phi), "objective": units.value(objective),
+                        "lower_bound": units.value(lower), "worst_ratio": worst, "gap": gap})
         if best is None or gap < best[3]:
             best = (stack, objective, lower, gap, phi, mu, c)
-        if gap <= gap_tol or lower > stop_above:
+        if gap <= gap_tol or units.value(lower) > stop_above:
             break
-        viol = violations(x, alpha, lam, variant, allowed)
+        viol = violations(x_dual, alpha, dual_lam, variant, allowed)
         new = viol.ratio > 1.0
         if new.sum() > MAX_NEW_ATOMS:  # the most violated ones: keeps the master small
             new &= viol.ratio >= np.sort(viol.ratio[new])[-MAX_NEW_ATOMS]
-        candidates = _unique_angles(np.concatenate([phi, kink_angle(viol.s[new], viol.p[new])]))
-        improving = len(history) < 2 or history[-2]["objective"] - objective > ROUNDING * objective
+        candidates = _unique_angles(np.concatenate([phi, to_angle(viol.s[new], viol.p[new])]))
+        improving = len(history) < 2 or history[-2]["objective"] - history[-1]["objective"] > \
+            ROUNDING * history[-1]["objective"]
         if len(candidates) == len(phi) and not improving:
             break  # no new violated atom and the support no longer improves: stalled
         phi = candidates
     stack, objective, lower, gap, phi, mu, c = best
+    phi, mu, c = units.given_atoms(phi, mu, c)
     order = np.argsort(phi, kind="stable")
-    return Exchange(stack, objective, max(lower, 0.0), max(gap, 0.0), phi[order], mu[order], c, it, history)
+    # in the given units: eq. (4) of the returned network itself (for data far from 0 its float
+    # parameters realize the internal network only to ~eps |t| / spread, and the gap says so)
+    stack, lower = units.stack(stack), max(units.value(lower), 0.0)
+    given = training_objective(stack, X, Y, lam, variant, rescaled=True)
+    if np.isfinite(given) and given > 0 and not units.is_identity:
+        objective, gap = given, (given - lower) / given
+    else:
+        objective = units.value(objective)
+    return Exchange(stack, objective, lower, max(gap, 0.0), phi[order], mu[order], c, it, history)
 
 
 def _unique_angles(phi):

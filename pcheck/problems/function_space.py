@@ -33,9 +33,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pcheck.core import scaled, status
 from pcheck.core.angles import unit
 from pcheck.core.network import Stack
 from pcheck.core.objective import training_objective
+from pcheck.core.tolerances import RTOL_CERTIFIED_ND
+from pcheck.core.units import Units
 from pcheck.core.validate import as_array, as_count, as_dataset, as_scalar
 from pcheck.core.variant import as_variant
 from pcheck.problems import bounds_nd, dual_1d, exchange_1d
@@ -59,6 +62,12 @@ class FunctionSpaceFit:
     :mod:`pcheck.problems.bounds_nd`), with " (upper only)" appended when the cells were too many to
     certify and ``lower_bound = 0``. For ``d_in > 1`` the atom fields are empty: the
     network is ``stack``.
+
+    ``certified`` is True when ``gap <= tolerance`` (``gap_tol`` in 1D; in ``d_in > 1`` at least
+    ``RTOL_CERTIFIED_ND``, the bar the conic solves reach); ``status`` is "optimal", "gap not
+    reached", "upper bound only" (no lower bound: ``lower_bound = 0``) or "stopped above
+    stop_above" (:mod:`pcheck.core.status`). Values are in the given units; the solvers work in
+    internal units (:mod:`pcheck.core.units`, ``units``), and the relative ``gap`` is the same in both.
     """
 
     stack: Stack
@@ -73,6 +82,10 @@ class FunctionSpaceFit:
     iterations: int
     history: list = field(default_factory=list)
     method: str = "exchange-1d"
+    certified: bool = False
+    status: str = status.GAP_NOT_REACHED
+    tolerance: float = 0.0
+    units: object = None
 
     @property
     def n_atoms(self) -> int:
@@ -151,7 +164,7 @@ class FunctionSpaceFit:
 
 
 def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = exchange_1d.GAP_TOL, max_iter: int = 50,
-                       allowed=None, stop_above=None) -> FunctionSpaceFit:
+                       allowed=None, stop_above=None, warn: bool = True) -> FunctionSpaceFit:
     """Certified minimum over all widths of HTW eq. (4), i.e. ``min_f L(f) + lam P(f)`` in
     the exact convention of the module docstring (eq. 5; "7": eq. 7, "8": eq. 8).
 
@@ -174,15 +187,27 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = exchange_1d.G
     near the limit below it takes minutes (N = 35, d_in = 2, "7": 50 to 100 s). When the exact
     cell sup would exceed ``bounds_nd.MAX_DUAL_WORK``, ``lower_bound = 0`` (eq. 4 is never
     negative) and ``method`` ends in "(upper only)".
+
+    Scale: the data are solved in internal units ``X' = (X - t) / a``, ``Y' = Y / b`` (powers of
+    two, exact; :mod:`pcheck.core.units`), in which eq. (4) is the given problem times ``1/b^2``
+    with the atom costs measured by the metric of those units; results come back in the given
+    units. A result whose gap stays above its tolerance is returned with ``certified = False``
+    and, when ``warn``, one :class:`pcheck.core.status.UncertifiedWarning` (solvers calling this
+    one pass ``warn=False`` and state their own status). ``Y`` whose eq. (4) (up to ``||Y||^2``)
+    exceeds the float64 range raises ``ValueError``.
     """
     X, Y = as_dataset(X, Y)
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
     variant = as_variant(variant, allowed=("7", "8"))
+    if scaled.norm(Y) > np.sqrt(np.finfo(float).max):
+        raise ValueError(f"Y is too large: eq. (4) of this data (up to ||Y||^2 = {scaled.norm(Y):.3e}^2) exceeds the "
+                         "float64 range; rescale Y")
     if X.shape[1] > 1:
         for name, value in (("allowed", allowed), ("stop_above", stop_above)):
             if value is not None:
                 raise ValueError(f"{name} applies to d_in = 1 only (angle intervals), got d_in = {X.shape[1]}")
-        return _fit_nd(X, Y, lam, variant, as_scalar(gap_tol, "gap_tol", minimum=0.0), as_count(max_iter, "max_iter"))
+        fit = _fit_nd(X, Y, lam, variant, as_scalar(gap_tol, "gap_tol", minimum=0.0), as_count(max_iter, "max_iter"))
+        return _warned(fit, warn)
     gap_tol = as_scalar(gap_tol, "gap_tol", minimum=0.0)
     max_iter = as_count(max_iter, "max_iter")
     if allowed is not None:
@@ -193,10 +218,25 @@ def fit_function_space(X, Y, lam, variant="7", *, gap_tol: float = exchange_1d.G
     if allowed is not None:
         dual_1d.allowed_pieces(np.unique(X[:, 0]), allowed)  # raises on an interval across an arc boundary
     stop_above = np.inf if stop_above is None else as_scalar(stop_above, "stop_above")
+    units = Units.of(X, Y, variant, lam=lam)
     with exchange_1d.blas_controller().limit(limits=1, user_api="blas"):
-        e = exchange_1d.exchange(X, Y, lam, variant, gap_tol, max_iter, allowed, stop_above)
-    return FunctionSpaceFit(e.stack, e.objective, e.lower, e.gap, variant, lam, e.angles, e.masses, e.c,
-                            e.iterations, e.history)
+        e = exchange_1d.exchange(X, Y, lam, variant, gap_tol, max_iter, allowed, stop_above, units)
+    if e.gap <= gap_tol:
+        state = status.OPTIMAL
+    elif e.lower > stop_above:
+        state = status.STOPPED_ABOVE
+    else:
+        state = status.GAP_NOT_REACHED
+    fit = FunctionSpaceFit(e.stack, e.objective, e.lower, e.gap, variant, lam, e.angles, e.masses, e.c,
+                           e.iterations, e.history, certified=state == status.OPTIMAL, status=state,
+                           tolerance=gap_tol, units=units)
+    return _warned(fit, warn)
+
+
+def _warned(fit: FunctionSpaceFit, warn: bool) -> FunctionSpaceFit:
+    if warn and not fit.certified:
+        status.warn_uncertified(f"fit_function_space ({fit.method})", fit.status, fit.gap, fit.tolerance, stacklevel=4)
+    return fit
 
 
 #: ``d_in > 1``: the sparse network of :func:`pcheck.problems.bounds_nd.sparse_stack` (at most
@@ -210,28 +250,42 @@ SPARSE_SLACK = 1.0
 
 
 def _fit_nd(X, Y, lam, variant, gap_tol, max_iter) -> FunctionSpaceFit:
-    """The ``d_in > 1`` dispatch of :func:`fit_function_space` on validated input."""
+    """The ``d_in > 1`` dispatch of :func:`fit_function_space` on validated input. Eq. (8) is
+    solved in the units of :class:`pcheck.core.units.Units` (``x = a x' + t``, ``y = b y'``), where
+    it is eq. (8) again with ``lam / (a b)``; eq. (7) in the given units (its internal units need
+    the metric-weighted master, implemented in 1D only)."""
+    units = Units.of(X, Y, variant, lam=lam) if not variant.biases_regularized else Units.identity(X.shape[1], variant)
+    lam_n = lam / (units.a * units.b) if not variant.biases_regularized else lam
+    X_given, Y_given = X, Y
+    X, Y = units.x(X), units.y(Y)
     certified = bounds_nd.dual_work(X.shape[0], X.shape[1], variant) <= bounds_nd.MAX_DUAL_WORK
     if Y.shape[1] == 1:
-        p = fit_patterns(X, Y, lam, variant)
+        p = fit_patterns(X, Y, lam_n, variant, warn=False)
         stack, objective, lower = p.stack, p.objective, p.lower
         method = "patterns-exact" if p.exact else "patterns-sampled"
-        certified = p.certified
+        certified = p.status != status.UPPER_ONLY
     elif certified:
-        b = bounds_nd.function_space_bounds(X, Y, lam, variant=variant, rounds=max_iter, gap_tol=gap_tol)
+        b = bounds_nd.function_space_bounds(X, Y, lam_n, variant=variant, rounds=max_iter, gap_tol=gap_tol,
+                                            warn=False)
         stack, objective, lower, method = b.stack, b.upper, b.lower, "bounds-nd"
     else:
-        b = bounds_nd.sampled_upper(X, Y, lam, variant=variant)
+        b = bounds_nd.sampled_upper(X, Y, lam_n, variant=variant)
         stack, objective, lower, method = b.stack, b.upper, 0.0, "bounds-nd"
     method += "" if certified else " (upper only)"
-    sparse = bounds_nd.sparse_stack(X, Y, lam, stack, variant)
-    sparse_objective = training_objective(sparse, X, Y, lam, variant)
+    sparse = bounds_nd.sparse_stack(X, Y, lam_n, stack, variant)
+    sparse_objective = training_objective(sparse, X, Y, lam_n, variant)
     if sparse_objective - objective <= SPARSE_SLACK * max(objective - lower, 0.0):
         stack, objective = sparse, sparse_objective
+    # back in the given units: eq. (4) of the returned network itself, the dual value times b^2
+    stack = units.stack(stack)
+    objective, lower = training_objective(stack, X_given, Y_given, lam, variant), units.value(lower)
     gap = (objective - lower) / max(objective, np.finfo(float).tiny)
-    history = [dict(iteration=1, atoms=stack.n, objective=objective, lower_bound=lower, gap=gap)]
+    tolerance = max(gap_tol, RTOL_CERTIFIED_ND)
+    state = status.UPPER_ONLY if not certified else status.OPTIMAL if gap <= tolerance else status.GAP_NOT_REACHED
+    history = [{"iteration": 1, "atoms": stack.n, "objective": objective, "lower_bound": lower, "gap": gap}]
     return FunctionSpaceFit(stack, objective, lower, gap, variant, lam, np.zeros(0), np.zeros((0, Y.shape[1])),
-                            np.array(stack.c), 1, history, method)
+                            np.array(stack.c), 1, history, method, certified=state == status.OPTIMAL, status=state,
+                            tolerance=tolerance, units=units)
 
 
 

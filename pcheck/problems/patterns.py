@@ -33,9 +33,11 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
+from pcheck.core import status
 from pcheck.core.network import Stack
 from pcheck.core.objective import training_objective
-from pcheck.core.validate import as_count, as_dataset, as_scalar
+from pcheck.core.tolerances import RTOL_CERTIFIED_ND
+from pcheck.core.validate import as_count, as_dataset, as_scalar, as_seed
 from pcheck.core.variant import as_variant
 from pcheck.problems.bounds_nd import MAX_DUAL_WORK, certify, dual_work
 from pcheck.solvers import conic
@@ -59,9 +61,11 @@ class PatternFit:
     ``convex_value``: the convex program's value, equal to that optimum up to the conic
     solver's tolerance when ``exact`` (all patterns enumerated, ``d_out = 1``); ``bound``
     says which: "exact" or "upper (sampled patterns)". ``lower``: a certified lower bound of
-    that optimum (module docstring), ``gap = (objective - lower) / objective``; ``certified``
-    is False when the cell enumeration exceeds ``bounds_nd.MAX_DUAL_WORK``, and then
-    ``lower = 0`` (eq. 4 is a sum of squares, never negative)."""
+    that optimum (module docstring), ``gap = (objective - lower) / objective``. ``status``:
+    "upper bound only" when the cell enumeration exceeds ``bounds_nd.MAX_DUAL_WORK`` (then
+    ``lower = 0``: eq. 4 is a sum of squares, never negative), else "optimal" when
+    ``gap <= RTOL_CERTIFIED_ND`` (the bar the conic solve reaches) and "gap not reached"
+    otherwise (``lower`` is still a valid bound); ``certified`` is True for "optimal" only."""
 
     stack: Stack
     objective: float
@@ -72,6 +76,7 @@ class PatternFit:
     lower: float
     gap: float
     certified: bool
+    status: str = status.GAP_NOT_REACHED
 
 
 def activation_patterns(X, *, samples: int | None = None, seed=0) -> tuple[np.ndarray, bool]:
@@ -93,15 +98,16 @@ def activation_patterns(X, *, samples: int | None = None, seed=0) -> tuple[np.nd
                     pattern = base.copy()
                     pattern[list(S)] = choice
                     found.append(pattern)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(as_seed(seed))
     U = rng.standard_normal((d + 1, samples if samples is not None else 200))
     found.extend((Xt @ U >= 0).T)
     found.append(np.ones(N, bool))
     return np.unique(np.array(found), axis=0), exact
 
 
-def fit_patterns(X, Y, lam, variant="7", *, samples: int | None = None, seed=0) -> PatternFit:
-    """HTW eq. (4) over all widths for ``d_out = 1`` via the pattern program (module docstring)."""
+def fit_patterns(X, Y, lam, variant="7", *, samples: int | None = None, seed=0, warn: bool = True) -> PatternFit:
+    """HTW eq. (4) over all widths for ``d_out = 1`` via the pattern program (module docstring);
+    an uncertified result emits one :class:`pcheck.core.status.UncertifiedWarning` when ``warn``."""
     X, Y = as_dataset(X, Y)
     if Y.shape[1] != 1:
         raise ValueError(f"Y must have shape (N, 1): the pattern program is exact for d_out = 1, got d_out = {Y.shape[1]}")
@@ -126,10 +132,14 @@ def fit_patterns(X, Y, lam, variant="7", *, samples: int | None = None, seed=0) 
     conic.solve_cvxpy(prob, tol=PATTERN_TOL)
     stack = _stack(U.value, Up.value, D, float(c.value), variant)
     objective = training_objective(stack, X, Y, lam, variant)
-    certified = dual_work(N, d, variant) <= MAX_DUAL_WORK
-    lower = max(certify(X, Y, lam, variant, stack(X))[0], 0.0) if certified else 0.0
+    bounded = dual_work(N, d, variant) <= MAX_DUAL_WORK
+    lower = max(certify(X, Y, lam, variant, stack(X))[0], 0.0) if bounded else 0.0
+    gap = (objective - lower) / max(objective, np.finfo(float).tiny)
+    state = status.UPPER_ONLY if not bounded else status.OPTIMAL if gap <= RTOL_CERTIFIED_ND else status.GAP_NOT_REACHED
+    if warn and state != status.OPTIMAL:
+        status.warn_uncertified("fit_patterns", state, gap, RTOL_CERTIFIED_ND)
     return PatternFit(stack, objective, float(prob.value), exact, "exact" if exact else "upper (sampled patterns)",
-                      P, lower, (objective - lower) / max(objective, np.finfo(float).tiny), certified)
+                      P, lower, gap, state == status.OPTIMAL, state)
 
 
 def _stack(U, Up, D, c, variant):

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pcheck.core import status
 from pcheck.core.angles import atoms_stack, kink_angle
 from pcheck.core.network import Network, Stack
 from pcheck.core.objective import training_objective
 from pcheck.core.tolerances import RTOL_CERTIFIED
-from pcheck.core.validate import as_count, as_dataset, as_scalar
+from pcheck.core.validate import as_count, as_dataset, as_scalar, as_seed
 from pcheck.core.variant import as_variant
 from pcheck.problems import deep, exchange_1d
 from pcheck.problems.function_space import fit_function_space
@@ -54,12 +55,32 @@ KINK_RESOLUTION = 1e-9
 @dataclass(frozen=True)
 class NetworkFit:
     """The best width-n network found for HTW eq. (4): ``objective`` is eq. (4) at
-    ``stack``; ``effort`` counts subsets tried, restarts and objective evaluations."""
+    ``stack``; ``effort`` counts subsets tried, restarts and objective evaluations.
+    ``certified``: the network reaches the certified lower bound of the function-space
+    optimum (5) to ``RTOL_CERTIFIED`` (every width-n network's (4) is at least that bound, so it is
+    a global minimizer of the width-n problem; ``status`` "optimal"); otherwise ``status`` is
+    "upper bound only" (a local search result: the width-n optimum lies in ``[lower_bound, objective]``
+    with ``lower_bound`` the function-space bound)."""
 
     stack: Stack
     objective: float
     width: int
     effort: dict = field(default_factory=dict)
+    certified: bool = False
+    status: str = status.UPPER_ONLY
+    lower_bound: float = 0.0
+
+    @property
+    def gap(self) -> float:
+        """``(objective - lower_bound) / objective``."""
+        return status.relative_gap(self.objective, self.lower_bound)
+
+
+def _network_fit(stack, value, width, effort, fit) -> NetworkFit:
+    """A :class:`NetworkFit` with its status against the function-space ``fit``'s lower bound."""
+    reached = value <= fit.lower_bound * (1 + RTOL_CERTIFIED)
+    return NetworkFit(stack, value, width, effort, reached, status.OPTIMAL if reached else status.UPPER_ONLY,
+                      fit.lower_bound)
 
 
 #: L-BFGS on the full parameterization: iterations and stopping tolerances. Reason: the
@@ -102,22 +123,25 @@ def one_dimensional(X, Y, where: str):
     return X, Y
 
 
-def fit_network(X, Y, lam, width, *, variant="7", seed=0, restarts: int = 4, fit=None) -> NetworkFit:
+def fit_network(X, Y, lam, width, *, variant="7", seed=0, restarts: int = 4, fit=None,
+                warn: bool = True) -> NetworkFit:
     """The best width-``width`` network found for HTW eq. (4) (module docstring).
 
     ``fit`` may pass a precomputed :class:`pcheck.problems.function_space.FunctionSpaceFit`.
     ``restarts`` random starts (angles uniform on the circle) are added to the pruned
-    function-space starts. Returns a :class:`NetworkFit`.
+    function-space starts. ``seed``: None, an integer >= 0 or a ``np.random.Generator``.
+    Returns a :class:`NetworkFit`; one that does not reach the certified function-space bound
+    is "upper bound only" and, when ``warn``, emits an :class:`pcheck.core.status.UncertifiedWarning`.
     """
     X, Y = one_dimensional(X, Y, "fit_network")
     lam = as_scalar(lam, "lam", minimum=0.0, strict=True)
     width = as_count(width, "width")
     restarts = as_count(restarts, "restarts", minimum=0)
     variant = as_variant(variant, allowed=("7", "8"))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(as_seed(seed))
     x = X[:, 0]
     if fit is None:
-        fit = fit_function_space(X, Y, lam, variant)
+        fit = fit_function_space(X, Y, lam, variant, warn=False)
     counter = {"subsets": 0, "restarts": restarts, "evaluations": 0}
     phi, mu = fit.angles, fit.masses
     K = len(phi)
@@ -146,7 +170,10 @@ def fit_network(X, Y, lam, width, *, variant="7", seed=0, restarts: int = 4, fit
             consider(*_lbfgs(stack, X, Y, lam, variant, width, counter))
     stack, value = best
     counter["fit_iterations"] = fit.iterations
-    return NetworkFit(stack, value, width, counter)
+    net = _network_fit(stack, value, width, counter, fit)
+    if warn and not net.certified:
+        status.warn_uncertified(f"fit_network (width {width})", net.status, net.gap, RTOL_CERTIFIED)
+    return net
 
 
 def _subsets(K, width, masses, rng):
@@ -161,12 +188,15 @@ def _subsets(K, width, masses, rng):
 
 @dataclass(frozen=True)
 class WidthVerdict:
-    """Theorem 3.2 at one width: ``verdict`` "reached" (the width-n objective lies within
-    the certified interval ``[lower_bound, upper_bound]`` of the (5) optimum up to its
-    gap), "not reached" (``margin = (network - lower_bound) / lower_bound`` > gap) or
-    "refuted" (``width_bound``, a certified lower bound on every width-n network's (4) from
-    :func:`width_lower_bound`, exceeds ``upper_bound`` by more than ``RTOL_CERTIFIED``
-    relative: no width-n minimizer of (4) minimizes (5))."""
+    """Theorem 3.2 at one width: ``verdict`` "reached" (the width-n objective is within
+    ``GAP_TOL`` of the certified lower bound ``lower_bound`` of the (5) optimum: ``margin =
+    (network - lower_bound) / lower_bound <= GAP_TOL``), "refuted" (``width_bound``, a certified
+    lower bound on every width-n network's (4) from :func:`width_lower_bound`, exceeds
+    ``upper_bound`` by more than ``RTOL_CERTIFIED`` relative: no width-n minimizer of (4)
+    minimizes (5)), "not reached" (the function-space fit is certified and the best network
+    found stays above it: a search outcome, neither reached nor refuted) or "undecided" (the
+    function-space certificate did not close, or the branch and bound failed: no statement).
+    ``certified`` is False exactly for "undecided" (``status`` then names what did not close)."""
 
     verdict: str
     width: int
@@ -179,25 +209,28 @@ class WidthVerdict:
     network: NetworkFit
     function_space: object
     width_bound: object = None
+    certified: bool = True
+    status: str = status.OPTIMAL
 
 
 def width_sufficiency(X, Y, lam, width=None, variant="7", *, seed=0, restarts: int = 4,
-                      max_nodes: int = 0) -> WidthVerdict:
+                      max_nodes: int = 0, warn: bool = True) -> WidthVerdict:
     """Compare the best width-``width`` network (default ``N + 1``) with the certified
     function-space optimum (HTW Theorem 3.2); see :class:`WidthVerdict`. When the network
     stays above and ``max_nodes > 0``, :func:`width_lower_bound` (at most ``max_nodes``
-    restricted solves) tries to certify "refuted"; with ``max_nodes = 0`` it is not run."""
+    restricted solves) tries to certify "refuted"; with ``max_nodes = 0`` it is not run.
+    An "undecided" verdict emits one :class:`pcheck.core.status.UncertifiedWarning` when ``warn``."""
     X, Y = one_dimensional(X, Y, "width_sufficiency")
     width = X.shape[0] + 1 if width is None else as_count(width, "width")
     max_nodes = as_count(max_nodes, "max_nodes", minimum=0)
-    fit = fit_function_space(X, Y, lam, variant)
-    net = fit_network(X, Y, lam, width, variant=variant, seed=seed, restarts=restarts, fit=fit)
+    fit = fit_function_space(X, Y, lam, variant, warn=False)
+    net = fit_network(X, Y, lam, width, variant=variant, seed=seed, restarts=restarts, fit=fit, warn=False)
     lower = fit.lower_bound
     margin = (net.objective - lower) / max(lower, np.finfo(float).tiny)
-    tol = max(fit.gap, exchange_1d.GAP_TOL)
-    verdict = "reached" if margin <= tol else "not reached"
+    tol = exchange_1d.GAP_TOL
+    verdict = "reached" if margin <= tol else "not reached" if fit.certified else status.UNDECIDED
     bound = None
-    if verdict == "not reached" and max_nodes > 0:
+    if verdict != "reached" and max_nodes > 0:
         # separated above target = (5) primal (1 + RTOL_CERTIFIED): every width-n network is
         # certified above the (5) optimum with room for the float rounding of the duals
         bound = width_lower_bound(X, Y, lam, width, variant, target=fit.objective * (1 + RTOL_CERTIFIED),
@@ -206,11 +239,16 @@ def width_sufficiency(X, Y, lam, width=None, variant="7", *, seed=0, restarts: i
             verdict = "refuted"
         elif bound.status == "attained" and bound.best_network < net.objective:
             # the branch and bound met a width-n network the search missed: it reaches (5)
-            net = NetworkFit(bound.network, bound.best_network, width, dict(net.effort, nodes=bound.nodes))
+            net = _network_fit(bound.network, bound.best_network, width, dict(net.effort, nodes=bound.nodes), fit)
             margin = (net.objective - lower) / max(lower, np.finfo(float).tiny)
             verdict = "reached" if margin <= tol else verdict
+    decided = verdict != status.UNDECIDED
+    state = status.OPTIMAL if decided else (fit.status if not fit.certified else bound.status)
+    if warn and not decided:
+        status.warn_uncertified(f"width_sufficiency (width {width}): verdict 'undecided'", state, fit.gap,
+                                fit.tolerance)
     return WidthVerdict(verdict, width, net.objective, lower, fit.objective, margin, fit.n_atoms, net.effort, net,
-                        fit, bound)
+                        fit, bound, decided, state)
 
 
 def activation_arcs(xs) -> np.ndarray:
@@ -272,7 +310,7 @@ def width_lower_bound(X, Y, lam, width=None, variant="7", *, target=None, max_no
     max_nodes = as_count(max_nodes, "max_nodes")
     xs = np.unique(X[:, 0])
     if target is None:
-        target = fit_function_space(X, Y, lam, variant).objective
+        target = fit_function_space(X, Y, lam, variant, warn=False).objective
     target = as_scalar(target, "target")
     arcs = activation_arcs(xs)
     heap, count, best_net, order = [], 0, np.inf, itertools.count()
@@ -285,8 +323,15 @@ def width_lower_bound(X, Y, lam, width=None, variant="7", *, target=None, max_no
         if inherited is not None:
             heapq.heappush(heap, (inherited, next(order), intervals, None, False))
             return inherited
-        fit = fit_function_space(X, Y, lam, variant, allowed=intervals, gap_tol=gap_tol, stop_above=target)
+        try:
+            fit = fit_function_space(X, Y, lam, variant, allowed=intervals, gap_tol=gap_tol, stop_above=target,
+                                     warn=False)
+        except ValueError:  # a node pcheck built itself: its failure is the search's, not the user's input
+            fit = None
         count += 1
+        if fit is None:  # unbounded node: its bound is the parent's, never pruned, never split
+            heapq.heappush(heap, (-np.inf, next(order), intervals, None, True))
+            return -np.inf
         split = _split_choice(intervals, fit.angles)
         if split is None and fit.objective < best_net:  # one atom per interval: width <= k <= n
             best_net, best_stack = fit.objective, fit.stack
@@ -301,14 +346,14 @@ def width_lower_bound(X, Y, lam, width=None, variant="7", *, target=None, max_no
             rest = [i for i in range(len(arcs)) if i not in subset]
             inherited = max(full[tuple(sorted(subset + extra))] for extra in itertools.combinations(rest, top - k))
             push(arcs[list(subset)], inherited)
-    status = "budget"
+    state = "budget"
     while heap:
         bound, _, intervals, split, solved = heap[0]
         if bound > target:
-            status = "separated"
+            state = "separated"
             break
         if best_net <= target:
-            status = "attained"
+            state = "attained"
             break
         if count >= max_nodes or (solved and split is None):
             break
@@ -323,7 +368,7 @@ def width_lower_bound(X, Y, lam, width=None, variant="7", *, target=None, max_no
         for child in children:
             push(np.vstack([rest, child]))
     bound, _, intervals, _, _ = heap[0]
-    return WidthBound(float(bound), float(target), status, intervals, count, float(best_net), best_stack)
+    return WidthBound(float(bound), float(target), state, intervals, count, float(best_net), best_stack)
 
 
 def _split_choice(intervals, angles):
@@ -357,17 +402,17 @@ def width_sweep(X, Y, lam, widths, variant="7", *, restarts: int = 2, seed=0, fi
     X, Y = as_dataset(X, Y)
     variant = as_variant(variant, allowed=("7", "8"))
     restarts = as_count(restarts, "restarts")
-    fit = fit_function_space(X, Y, lam, variant) if fit is None else fit
+    fit = fit_function_space(X, Y, lam, variant, warn=False) if fit is None else fit
     x = X[:, 0]
     K = (float(x.min()), float(x.max()))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(as_seed(seed))
     rows = []
     for n in (as_count(w, "widths") for w in widths):
         counter = {"subsets": 0}
         found = [_from_angles(x, X, Y, lam, variant, rng.uniform(-np.pi / 2, 1.5 * np.pi, n), counter)
                  for _ in range(restarts)]
         if n < fit.n_atoms:
-            net = fit_network(X, Y, lam, n, variant=variant, seed=seed, restarts=0, fit=fit)
+            net = fit_network(X, Y, lam, n, variant=variant, seed=seed, restarts=0, fit=fit, warn=False)
             found.append((net.stack, net.objective))
         stack, value = min(found, key=lambda item: item[1])
         rows.append(WidthRow(n, (value - fit.lower_bound) / fit.lower_bound,
