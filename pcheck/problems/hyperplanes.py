@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pcheck.core.costs import atom_cost
-from pcheck.core.measure import atoms
+from pcheck.core.measure import MERGE_RTOL, atoms
 from pcheck.core.network import Stack
+from pcheck.core.scaled import norm, row_norms
 from pcheck.core.variant import Variant, as_variant
 
 #: Output directions whose singular value in ``[J; L^T; C^T]`` is below this fraction of the
@@ -46,11 +47,13 @@ class HyperplaneProgram:
     def d_in(self) -> int:
         return self.L.shape[1]
 
-    def normalized(self) -> tuple["HyperplaneProgram", float]:
+    def normalized(self, priced_intercept: bool = True) -> tuple[HyperplaneProgram, float]:
         """``(h / s, s)`` with ``s`` the largest of ``||L||, ||C||, omega(r) ||J_H||`` (1 for
-        ``h = 0``), so that the solvers' absolute tolerances act on numbers of order one."""
-        s = max(float(np.linalg.norm(self.L)), float(np.linalg.norm(self.C)),
-                float(np.max(atom_cost(self.r, Variant("7")) * np.linalg.norm(self.J, axis=1), initial=0.0)))
+        ``h = 0``), so that the solvers' absolute tolerances act on numbers of order one.
+        ``priced_intercept=False`` (eq. 8: ``c`` is free, ``C`` plays no role) leaves ``||C||`` out:
+        a large free offset must not shrink the program's numbers below the solver's tolerance."""
+        s = max(norm(self.L), norm(self.C) if priced_intercept else 0.0,
+                float(np.max(atom_cost(self.r, Variant("7")) * row_norms(self.J), initial=0.0)))
         s = s if s > 0 else 1.0
         return HyperplaneProgram(self.s, self.r, self.J / s, self.L / s, self.C / s), s
 
@@ -69,22 +72,32 @@ def hyperplane_program(stack: Stack) -> HyperplaneProgram:
     canonical orientation are rewritten with ``relu(-z) = relu(z) - z``:
     ``m relu(<s', x> - r') - m (<s', x> - r')`` with ``(s', r') = (-s, -r)``; atoms on equal
     ``(s, r)`` are then merged (``pcheck.core.measure.atoms``), neurons with ``v = 0`` go to ``C``."""
-    big = np.max(np.abs(stack.V), axis=1, initial=0.0)
-    live = big > 0
-    norms = np.ones_like(big)
-    norms[live] = big[live] * np.linalg.norm(stack.V[live] / big[live, None], axis=1)  # no underflow of v^2
+    norms = row_norms(stack.V)  # no underflow or overflow of v^2
+    live = norms > 0
+    norms[~live] = 1.0
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         r = -stack.b[live] / norms[live]
+        m = (stack.W[:, live] * norms[live][None, :]).T
     if not np.all(np.isfinite(r)):
         raise ValueError("stack has kink hyperplanes with offsets -b_k/||v_k|| beyond the float64 range; "
                          "rescale the input so that they are representable")
+    if not np.all(np.isfinite(m)):
+        k = int(np.flatnonzero(~np.all(np.isfinite(m), axis=1))[0])
+        raise ValueError(f"stack: the mass ||v_k|| w_k of neuron {int(np.flatnonzero(live)[k])} (||v_k|| = "
+                         f"{norms[live][k]:.3e}, ||w_k|| = {norm(stack.W[:, live][:, k]):.3e}) exceeds the float64 "
+                         "range, so the function's penalty is not representable; rescale W or V")
     s = stack.V[live] / norms[live, None]
-    m = (stack.W[:, live] * norms[live][None, :]).T
     sign = canonical_sign(s)
     s, r = s * sign[:, None], r * sign
     flipped = sign < 0
-    L = (np.zeros((stack.d_out, stack.d_in)) if stack.A is None else stack.A.copy()) - m[flipped].T @ s[flipped]
-    C = stack.c + stack.W[:, ~live] @ np.maximum(stack.b[~live], 0.0) + m[flipped].T @ r[flipped]
+    with np.errstate(over="ignore", invalid="ignore"):
+        L = (np.zeros((stack.d_out, stack.d_in)) if stack.A is None else stack.A.copy()) - m[flipped].T @ s[flipped]
+        C = stack.c + stack.W[:, ~live] @ np.maximum(stack.b[~live], 0.0) + m[flipped].T @ r[flipped]
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = [norm(L), norm(C), float(np.max(atom_cost(r, Variant("7")) * row_norms(m), initial=0.0))]
+    if not all(np.isfinite(scale)):
+        raise ValueError("stack: its function's penalty scale (slopes ||L|| = {:.1e}, offsets ||C|| = {:.1e}, atom "
+                         "costs up to {:.1e}) exceeds the float64 range; rescale W, V or b".format(*scale))
     merged = atoms(Stack(s, -r, m.T, np.zeros(stack.d_out)))
     keep = np.any(merged.m != 0, axis=1)
     return HyperplaneProgram(merged.s[keep], merged.r[keep], merged.m[keep], L, C)
@@ -97,17 +110,21 @@ def lens_support(J: np.ndarray, u: np.ndarray, omega: np.ndarray) -> np.ndarray:
     the dual function). Closed form: ``omega ||J||`` when ``omega J/||J||`` lies in the second
     ball (``||u||^2 ||J|| <= 2 omega u.J``), ``u.J + omega ||J||`` when ``u + omega J/||J||`` lies
     in the first, else the maximum on the rim: ``u.J/2 + sqrt(omega^2 - ||u||^2/4) ||J_perp||``.
+    Computed as ``omega sigma_1(u / omega)`` (``sigma`` is positively homogeneous in ``(u, omega)``),
+    so hyperplanes far out (``omega ~ |r|`` up to 1e300) with tiny masses neither overflow nor underflow.
     """
+    omega = np.asarray(omega, dtype=float)
+    u = u / omega[:, None]
     a2 = np.sum(u * u, axis=1)
-    Jn = np.linalg.norm(J, axis=1)
+    Jn = row_norms(J)
     uJ = np.sum(u * J, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         J_perp = J - np.where(a2 > 0, uJ / a2, 0.0)[:, None] * u
     half = np.sqrt(a2) / 2
-    radius = np.sqrt(np.maximum((omega - half) * (omega + half), 0.0))
-    rim = uJ / 2 + radius * np.linalg.norm(J_perp, axis=1)
-    out = np.where(a2 * Jn <= 2 * omega * uJ, omega * Jn, rim)
-    return np.where(a2 * Jn <= -2 * omega * uJ, uJ + omega * Jn, out)
+    radius = np.sqrt(np.maximum((1.0 - half) * (1.0 + half), 0.0))
+    rim = uJ / 2 + radius * row_norms(J_perp)
+    out = np.where(a2 * Jn <= 2 * uJ, Jn, rim)
+    return omega * np.where(a2 * Jn <= -2 * uJ, uJ + Jn, out)
 
 
 def affine_part(prog: HyperplaneProgram, beta, c, e, a) -> np.ndarray:
@@ -158,7 +175,7 @@ def representation(prog: HyperplaneProgram, beta, c, e, a, *, variant: str = "7"
         c, G = c + G[:, -1], G[:, :-1]
     s_p, q, a_p, constant = _pairs(G, regularized)
     e = e + constant
-    root = np.sqrt(np.linalg.norm(e))
+    root = np.sqrt(norm(e))
     dead = root > 0
     V = np.vstack([prog.s, -prog.s, s_p, -s_p, np.zeros((int(dead), prog.d_in))])
     b = np.concatenate([-prog.r, prog.r, -q, q, [root] if dead else []])
@@ -170,9 +187,9 @@ def representation(prog: HyperplaneProgram, beta, c, e, a, *, variant: str = "7"
 def snap_split(prog: HyperplaneProgram, beta: np.ndarray) -> np.ndarray:
     """``beta`` with each share within ``SPLIT_SNAP_RTOL ||J_H||`` of ``0`` or of ``J_H`` set to it exactly
     (an interior-point iterate never reaches the boundary of a cone)."""
-    Jn = np.linalg.norm(prog.J, axis=1)[:, None]
-    beta = np.where(np.linalg.norm(beta, axis=1)[:, None] <= SPLIT_SNAP_RTOL * Jn, 0.0, beta)
-    return np.where(np.linalg.norm(prog.J - beta, axis=1)[:, None] <= SPLIT_SNAP_RTOL * Jn, prog.J, beta)
+    Jn = row_norms(prog.J)[:, None]
+    beta = np.where(row_norms(beta)[:, None] <= SPLIT_SNAP_RTOL * Jn, 0.0, beta)
+    return np.where(row_norms(prog.J - beta)[:, None] <= SPLIT_SNAP_RTOL * Jn, prog.J, beta)
 
 
 def output_basis(prog: HyperplaneProgram) -> np.ndarray:
@@ -196,8 +213,8 @@ def savarese_value(prog: HyperplaneProgram) -> float:
     """Eq. 9 for ``d_in = 1``: ``max(sum_p ||J_p||, ||h'(-inf) + h'(+inf)||)``, ``h'(-inf) = L``,
     ``h'(+inf) = L + sum_p J_p`` (the half-sphere form; splitting over ``s = +-1`` cannot lower it
     because the functional is a seminorm)."""
-    total = float(np.sum(np.linalg.norm(prog.J, axis=1)))
-    return max(total, float(np.linalg.norm(2 * prog.L[:, 0] + prog.J.sum(axis=0))))
+    total = float(np.sum(row_norms(prog.J)))
+    return max(total, norm(2 * prog.L[:, 0] + prog.J.sum(axis=0)))
 
 
 #: Shares within this relative distance of 0 or of the full mass are snapped to it before the
@@ -206,3 +223,85 @@ def savarese_value(prog: HyperplaneProgram) -> float:
 #: about sqrt(SOLVER_TOL) = 1e-6, and their residual affine part would otherwise be carried by
 #: noise pairs; the snapped candidate is kept only if it is as cheap (``_polish``).
 SPLIT_SNAP_RTOL = 1e-6
+
+
+#: A representation computes the input function when, at every probe point of
+#: :func:`representation_error`, values and slopes agree to this fraction of the float error
+#: scale of evaluating both (``sum_k ||w_k|| (|<v_k, x>| + |b_k|) + ||c|| + ||A x||`` for values,
+#: ``sum_k ||w_k|| ||v_k|| + ||A||`` for slopes). Reason: a representation is built from the
+#: function's hyperplanes with exact bookkeeping (shares ``J - beta, beta`` and the affine part
+#: recomputed from them), so it differs from the input by rounding only, ``n eps`` of that
+#: scale (the reason of ``RTOL_REORDER``); a wrong merge changes a slope by the merged masses.
+REPRESENTATION_RTOL = 1e-12
+
+
+def _slopes(stack: Stack, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradients ``(B, d_out, d_in)`` of ``stack`` at points off its kinks and their float error scale."""
+    active = (X @ stack.V.T + stack.b[None, :]) > 0
+    grad = np.einsum("bk,ok,ki->boi", active.astype(float), stack.W, stack.V)
+    scale = float(row_norms(stack.W.T) @ row_norms(stack.V))
+    if stack.A is not None:
+        grad = grad + stack.A[None, :, :]
+        scale += norm(stack.A)
+    return grad, scale
+
+
+def _value_scale(stack: Stack, X: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        scale = (np.abs(X @ stack.V.T) + np.abs(stack.b)[None, :]) @ row_norms(stack.W.T) + norm(stack.c)
+        if stack.A is not None:
+            scale = scale + row_norms(X @ stack.A.T)
+    return scale
+
+
+def probe_points(stack: Stack, rng=None) -> np.ndarray:
+    """Points where two piecewise-linear functions with the kinks of ``stack`` must agree. ``d_in = 1``:
+    every kink ``-b_k / v_k``, the midpoint of every piece between consecutive distinct kinks and
+    a point beyond each end (slopes there determine the function, values at the kinks its
+    offset). ``d_in > 1``: for every hyperplane the foot point ``r s`` shifted by ``+-delta s``
+    (``delta`` a 1e-3 of its scale) and along random in-plane directions, and Gaussian points at
+    scales 1 to 1e6 times the largest offset."""
+    norms = row_norms(stack.V)
+    live = norms > 0
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        r = -stack.b[live] / norms[live]
+    if stack.d_in == 1:
+        with np.errstate(over="ignore"):
+            k = np.unique(-stack.b[live] / stack.V[live, 0])
+        k = k[np.isfinite(k)]
+        if k.size == 0:
+            return np.array([[-1.0], [0.0], [1.0]])
+        ends = [k[0] - (1.0 + abs(k[0])), k[-1] + (1.0 + abs(k[-1]))]
+        return np.concatenate([k, 0.5 * k[:-1] + 0.5 * k[1:], ends])[:, None]
+    rng = np.random.default_rng(0 if rng is None else rng)
+    s = stack.V[live] / norms[live, None]
+    big = max(1.0, float(np.max(np.abs(r[np.isfinite(r)]), initial=0.0)))
+    pts = [rng.standard_normal((16, stack.d_in)) * big * scale for scale in (1.0, 1e3, 1e6) if big * scale <= 1e300]
+    for sk, rk in zip(s, -stack.b[live] / norms[live]):
+        delta = 1e-3 * max(1.0, abs(rk))
+        side = rng.standard_normal((4, stack.d_in))
+        side -= (side @ sk)[:, None] * sk[None, :]
+        foot = rk * sk + side * max(1.0, abs(rk))
+        pts += [foot + delta * sk, foot - delta * sk]
+    return np.vstack(pts)
+
+
+def representation_error(stack: Stack, rep: Stack) -> float:
+    """Largest disagreement of ``rep`` with ``stack`` at :func:`probe_points` of both (values and,
+    off the kinks, slopes), relative to the float error scale of evaluating them; at most
+    ``REPRESENTATION_RTOL`` when ``rep`` computes the function of ``stack``."""
+    X = np.vstack([probe_points(stack), probe_points(rep)])
+    with np.errstate(over="ignore", invalid="ignore"):
+        err_v = row_norms(stack(X) - rep(X)) / np.maximum(_value_scale(stack, X) + _value_scale(rep, X),
+                                                          np.finfo(float).tiny)
+    if stack.d_in == 1:
+        # slopes on the pieces between consecutive probe points, except slivers that the kink
+        # merging of pcheck.core.measure treats as one kink (their slope is rounding, their
+        # values are checked above)
+        k = np.unique(X[:, 0])
+        wide = np.diff(k) > MERGE_RTOL * np.maximum(np.abs(k[:-1]), np.abs(k[1:]))
+        X = (0.5 * k[:-1] + 0.5 * k[1:])[wide][:, None] if np.any(wide) else X[:1] + 1.0
+    (gs, ss), (gr, sr) = _slopes(stack, X), _slopes(rep, X)
+    err_g = np.max(np.abs(gs - gr), initial=0.0) / max(ss + sr, np.finfo(float).tiny)
+    worst = max(float(np.max(err_v, initial=0.0)), float(err_g))
+    return worst if np.isfinite(worst) else np.inf

@@ -33,15 +33,19 @@ Eq. 9 (Ongie et al.'s reformulation) is evaluated in closed form for ``d_in = 1`
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
+from pcheck.core import status
 from pcheck.core.costs import atom_cost, parameter_cost
 from pcheck.core.network import Stack
+from pcheck.core.tolerances import RTOL_CERTIFIED
 from pcheck.core.variant import as_variant
 from pcheck.problems.hyperplanes import (
+    REPRESENTATION_RTOL,
     SPLIT_SNAP_RTOL,
     HyperplaneProgram,
     affine_part,
@@ -50,6 +54,7 @@ from pcheck.problems.hyperplanes import (
     output_basis,
     projected,
     representation,
+    representation_error,
     savarese_value,
     snap_split,
 )
@@ -101,6 +106,12 @@ class Penalty:
     of ``representation`` (a Stack computing the same function), ``value = upper``;
     ``float(result) == result.value``. Variant "9" is a closed form: ``lower = upper = value``,
     and ``representation`` is the canonical stack of the function (eq. 9 prices it at ``value``).
+
+    ``certified``: the gap is at most ``RTOL_CERTIFIED`` and ``representation`` computes the input
+    function (values and slopes agree to ``REPRESENTATION_RTOL`` of their float error scale at
+    the probe points of :func:`pcheck.problems.hyperplanes.representation_error`, recorded in
+    ``representation_error``). ``status``: "optimal", "gap not reached" or "ill-conditioned"
+    (the representation differs from the input: kinks too close to tell apart in float64).
     """
 
     value: float
@@ -108,6 +119,9 @@ class Penalty:
     upper: float
     representation: Stack
     variant: str
+    certified: bool = False
+    status: str = status.GAP_NOT_REACHED
+    representation_error: float = 0.0
 
     @property
     def gap(self) -> float:
@@ -212,7 +226,7 @@ def _conic_point(prog: HyperplaneProgram, variant: str):
     is the same for ``h`` and ``h / s`` (both Lagrangians scale by ``s``). Returns the raw
     interior-point ``(beta, c, e, a, M)``."""
     variant = as_variant(variant)
-    unit, scale = prog.normalized()
+    unit, scale = prog.normalized(variant.biases_regularized)
     P, q, A, b, cones, lay, g_slot = conic_form(unit, variant, gamma=scale)
     x, z, _ = conic.solve(P, q, A, b, cones, tol=SOLVER_TOL, ktratio=KTRATIO, kkt=KKT_SOLVER)
     K, d, d_in = prog.J.shape[0], prog.d_out, prog.d_in
@@ -318,13 +332,15 @@ def _solve(prog: HyperplaneProgram, variant: str):
 
 
 
-def penalty(stack: Stack, variant="7") -> Penalty:
+def penalty(stack: Stack, variant="7", *, warn: bool = True) -> Penalty:
     """Exact ``P_j`` (HTW eq. ``variant``) of the function ``stack`` computes, read on all of
     ``R^{d_in}``, as a certified :class:`Penalty` (module docstring for the program).
 
     Variants "7", "8", "9" need a stack without skip connection, "11" and "12" one with
     (``stack.A``). Variant "9" (a closed form) is implemented for ``d_in = 1`` only and raises
-    ``NotImplementedError`` otherwise.
+    ``NotImplementedError`` otherwise. An uncertified result (``Penalty.status``) emits one
+    :class:`pcheck.core.status.UncertifiedWarning` when ``warn``. Norms are computed without
+    overflow or underflow; a function whose masses exceed the float64 range raises ``ValueError``.
     """
     if not isinstance(stack, Stack):
         raise TypeError(f"stack must be a Stack, got {type(stack).__name__}")
@@ -341,11 +357,29 @@ def penalty(stack: Stack, variant="7") -> Penalty:
     if variant.boundary_term:
         value = savarese_value(prog)
         rep = representation(prog, np.zeros_like(prog.J), prog.C, np.zeros(d), np.zeros((d, 1)), variant="8")
-        return Penalty(value, value, value, rep, variant)
+        return _checked(stack, Penalty(value, value, value, rep, variant), warn)
     beta, c, e, a, lower = _solve(prog, variant)
     rep = representation(prog, beta, c, e, a, variant=variant)
     upper = parameter_cost(rep, variant)
-    return Penalty(upper, lower, upper, rep, variant)
+    return _checked(stack, Penalty(upper, lower, upper, rep, variant), warn)
+
+
+def _checked(stack: Stack, result: Penalty, warn: bool) -> Penalty:
+    """``result`` with its status: the representation checked against ``stack``, the gap against
+    ``RTOL_CERTIFIED``; a NaN anywhere is an error, never a value."""
+    if not all(np.isfinite(v) for v in (result.value, result.lower, result.upper)):
+        raise FloatingPointError(f"penalty: non-finite result (value {result.value}, lower {result.lower}); "
+                                 "please report this stack")
+    error = representation_error(stack, result.representation)
+    if error > REPRESENTATION_RTOL:
+        state = status.ILL_CONDITIONED
+    else:
+        state = status.OPTIMAL if result.gap <= RTOL_CERTIFIED else status.GAP_NOT_REACHED
+    if warn and state != status.OPTIMAL:
+        status.warn_uncertified(f"penalty (P_{result.variant})" + (
+            f": the representation differs from the input function by {error:.1e} of its rounding scale"
+            if state == status.ILL_CONDITIONED else ""), state, result.gap, RTOL_CERTIFIED, stacklevel=4)
+    return dataclasses.replace(result, certified=state == status.OPTIMAL, status=state, representation_error=error)
 
 
 def absorbed_split(prog: HyperplaneProgram, *, biases_regularized: bool = True):
@@ -363,7 +397,7 @@ def absorbed_split(prog: HyperplaneProgram, *, biases_regularized: bool = True):
     K = len(prog.r)
     if K == 0:
         return None
-    prog, _ = prog.normalized()
+    prog, _ = prog.normalized(biases_regularized)
     rows = [(prog.J[:, :, None] * prog.s[:, None, :]).reshape(K, -1).T]
     rhs = [-prog.L.ravel()]
     if biases_regularized:
