@@ -23,20 +23,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 
+from pcheck.core.scaled import row_norms
 from pcheck.core.validate import as_array, as_count, as_dataset, as_scalar
-from pcheck.problems.random_features import observation_mask
+from pcheck.problems.random_features import observation_mask, psd_ridge_solve
 
 #: Default prior variances of weights (``sigma_w2``, He scaling) and biases (``sigma_b2``).
 SIGMA_W2 = 2.0
 SIGMA_B2 = 0.1
 
 
-def arccos_expectation(kxx, kxy, kyy) -> np.ndarray:
+def arccos_expectation(kxx, kxy, kyy, *, roots=False) -> np.ndarray:
     """``E[relu(u) relu(u')]`` for ``(u, u')`` centred Gaussian with variances ``kxx, kyy``
-    and covariance ``kxy`` (module docstring, ``F``); zero where a variance is zero."""
-    norm = np.sqrt(kxx * kyy)
+    and covariance ``kxy`` (module docstring, ``F``); zero where a variance is zero.
+    ``roots=True``: ``kxx, kyy`` are the standard deviations (``sqrt`` of the variances), so that
+    variances beyond the float64 range (``|x| > 1e154``) need not be formed."""
+    norm = kxx * kyy if roots else np.sqrt(kxx * kyy)
     safe = np.where(norm > 0, norm, 1.0)
     cos = np.clip(kxy / safe, -1.0, 1.0)
     theta = np.arccos(cos)
@@ -52,13 +54,20 @@ def nngp_kernel(X1, X2, depth, *, sigma_w2=SIGMA_W2, sigma_b2=SIGMA_B2) -> np.nd
     sigma_w2 = as_scalar(sigma_w2, "sigma_w2", minimum=0.0)
     sigma_b2 = as_scalar(sigma_b2, "sigma_b2", minimum=0.0)
     d_in = X1.shape[1]
-    k11 = sigma_b2 + sigma_w2 * np.sum(X1**2, axis=1) / d_in
-    k22 = sigma_b2 + sigma_w2 * np.sum(X2**2, axis=1) / d_in
-    k12 = sigma_b2 + sigma_w2 * (X1 @ X2.T) / d_in
-    for _ in range(depth):
-        k12 = sigma_b2 + sigma_w2 * arccos_expectation(k11[:, None], k12, k22[None, :])
-        k11 = sigma_b2 + sigma_w2 * k11 / 2  # F(K)(x, x) = K_xx / 2
-        k22 = sigma_b2 + sigma_w2 * k22 / 2
+    # the diagonal as standard deviations r = sqrt(K_xx) (hypot: no overflow for |x| up to 1e308),
+    # the inner products through scaled rows: every intermediate is at most the kernel value itself
+    sb, sw = np.sqrt(sigma_b2), np.sqrt(sigma_w2 / d_in)
+    r1, r2 = np.hypot(sb, sw * row_norms(X1)), np.hypot(sb, sw * row_norms(X2))
+    s1, s2 = (max(float(np.max(np.abs(A), initial=0.0)), 1.0) for A in (X1, X2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        k12 = sigma_b2 + sigma_w2 * (((X1 / s1) @ (X2 / s2).T) * s1) * s2 / d_in
+        for _ in range(depth):
+            k12 = sigma_b2 + sigma_w2 * arccos_expectation(r1[:, None], k12, r2[None, :], roots=True)
+            r1 = np.hypot(sb, np.sqrt(sigma_w2 / 2) * r1)  # F(K)(x, x) = K_xx / 2
+            r2 = np.hypot(sb, np.sqrt(sigma_w2 / 2) * r2)
+    if not np.all(np.isfinite(k12)):
+        raise ValueError(f"X1, X2: kernel values exceed the float64 range (|x| up to {max(s1, s2):.3e}: K(x, x') grows "
+                         "like |x| |x'|); rescale the inputs")
     return k12
 
 
@@ -99,7 +108,7 @@ def monte_carlo_kernel(X1, X2, depth, width, samples, *, rng=None, sigma_w2=SIGM
         W = rng.standard_normal((2, width)) * np.sqrt(sigma_w2 / width)
         f = phi @ W.T + rng.standard_normal(2) * np.sqrt(sigma_b2)
         cross[s] = np.outer(f[:m, 0], f[m:, 1])
-    se = lambda a: a.std(axis=0, ddof=1) / np.sqrt(samples)  # noqa: E731
+    se = lambda a: a.std(axis=0, ddof=1) / np.sqrt(samples)
     return MonteCarloKernel(kern.mean(axis=0), se(kern), cross.mean(axis=0), se(cross), width, samples)
 
 
@@ -160,6 +169,7 @@ def fit_gp(X, Y, noise, depth, *, mask=None, task_covariance=None, sigma_w2=SIGM
     points, tasks = np.nonzero(obs)
     K = nngp_kernel(X, X, depth, sigma_w2=sigma_w2, sigma_b2=sigma_b2)
     G = B[np.ix_(tasks, tasks)] * K[np.ix_(points, points)] + noise * np.eye(points.size)
-    alpha = linalg.cho_solve(linalg.cho_factor(G, lower=True), Y[points, tasks]) if points.size else np.zeros(0)
+    # (B o K + noise I) alpha = y: rank-revealing when noise is tiny relative to the spectrum
+    alpha = psd_ridge_solve(G - noise * np.eye(points.size), Y[points, tasks], noise) if points.size else np.zeros(0)
     cond = float(np.linalg.cond(G)) if points.size else 1.0
     return GPFit(X, tasks, points, alpha, B, depth, sigma_w2, sigma_b2, cond)

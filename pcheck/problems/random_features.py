@@ -24,11 +24,17 @@ from __future__ import annotations
 import numpy as np
 
 from pcheck.core.network import Stack
+from pcheck.core.scaled import power_of_two
 from pcheck.core.validate import as_array, as_dataset, as_scalar
 
-#: Singular values below ``PINV_RCOND * s_max`` are treated as zero when ``lam = 0``
-#: (minimum-norm least squares); 1e-13 is ~ 500 eps, the usual numerical-rank threshold
-#: for matrices with a few hundred rows.
+#: Singular values below ``PINV_RCOND * s_max`` are treated as zero when ``lam < (PINV_RCOND s_max)^2``
+#: (``lam = 0``: minimum-norm least squares; ``lam`` tiny relative to the spectrum: the same
+#: numerical rank, then ``s / (s^2 + lam)`` on the kept directions). Reason: 1e-13 is ~ 500 eps, the
+#: usual numerical-rank threshold for matrices with a few hundred rows; below it a singular
+#: direction is rounding of the features, and ``1 / s`` along it (what ``s / (s^2 + lam)`` gives for
+#: ``lam << s^2``) fits that rounding with weights of 1e16 and more (lam = 1e-100: ||W||^2 = 8e33,
+#: loss 1043 instead of 7.37); with ``lam >= (PINV_RCOND s_max)^2`` such a direction's weight is at
+#: most ``1 / (PINV_RCOND s_max)`` and the exact ridge solution is kept.
 PINV_RCOND = 1e-13
 
 
@@ -53,7 +59,12 @@ def fit_random_features(X, Y, lam, V, b, *, mask=None) -> Stack:
     V = as_array(V, "V", ndim=2, shape=(None, X.shape[1]))
     b = as_array(b, "b", ndim=1, shape=(V.shape[0],))
     mask = observation_mask(mask, Y.shape)
-    Phi = features(X, V, b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Phi = features(X, V, b)
+    if not np.all(np.isfinite(Phi)):
+        raise ValueError("X, V, b: the features relu(X V^T + b) exceed the float64 range (up to "
+                         f"{float(np.max(np.abs(X), initial=0.0)):.1e} x {float(np.max(np.abs(V), initial=0.0)):.1e}); "
+                         "rescale X or V")
     beta = np.zeros((Phi.shape[1], Y.shape[1]))
     columns, groups = np.unique(mask, axis=1, return_inverse=True)
     for g in range(columns.shape[1]):
@@ -72,14 +83,41 @@ def ridge_solve(Phi: np.ndarray, Y: np.ndarray, lam: float) -> np.ndarray:
     for features scaled by 1e4 with lam = 1e-6)."""
     if Phi.shape[0] == 0:
         return np.zeros((Phi.shape[1], Y.shape[1]))
+    # Phi = sigma Phi~ (sigma a power of two: exact) solves the same problem with lam / sigma^2 and
+    # B = B~ / sigma, so that s^2 neither overflows nor underflows
+    sigma = power_of_two(float(np.max(np.abs(Phi))))
+    if sigma != 1.0:
+        with np.errstate(over="ignore", under="ignore"):
+            return ridge_solve(Phi / sigma, Y, lam / sigma / sigma) / sigma
     U, s, Qt = np.linalg.svd(Phi, full_matrices=False)
-    if lam > 0:
+    floor = PINV_RCOND * s[0]
+    if lam >= floor * floor and lam > 0:
         inv = 1.0 / (s**2 + lam)
-    else:
-        keep = s > PINV_RCOND * s[0]
-        inv = np.where(keep, 1.0 / np.where(keep, s, 1.0) ** 2, 0.0)
+    else:  # rank-revealing: directions below the numerical rank are rounding, left out
+        keep = s > floor
+        inv = np.where(keep, 1.0 / (np.where(keep, s, 1.0) ** 2 + lam), 0.0)
     B = Qt.T @ ((s * inv)[:, None] * (U.T @ Y))
     return B + Qt.T @ (inv[:, None] * (Qt @ (Phi.T @ (Y - Phi @ B) - lam * B)))
+
+
+def psd_ridge_solve(K: np.ndarray, Y: np.ndarray, lam: float) -> np.ndarray:
+    """``(K + lam I)^{-1} Y`` for a symmetric positive semidefinite ``K``: a Cholesky-free
+    ``np.linalg.solve`` when ``lam >= PINV_RCOND ||K||`` (condition below 1e13), else rank-revealing
+    through the eigendecomposition ``K = Q diag(e) Q^T``: eigenvalues at most ``PINV_RCOND e_max`` are
+    rounding of ``K`` (its eigenvalues are exact only to ``~N eps ||K||``), their components are
+    left out (``K`` applied to them gives rounding times ``1 / lam``), the others get
+    ``1 / (e + lam)``. So a kernel (or GP noise) ``lam`` far below the spectrum gives the fitted
+    values of the limit ``lam -> 0+``, not the rounding of ``K`` amplified by ``1 / lam``."""
+    K = 0.5 * (K + K.T)
+    if K.shape[0] == 0:
+        return np.zeros_like(Y)
+    e, Q = np.linalg.eigh(K)
+    floor = PINV_RCOND * max(float(e[-1]), 0.0)
+    if lam >= floor and lam > 0:
+        return np.linalg.solve(K + lam * np.eye(K.shape[0]), Y)
+    keep = e > floor
+    inv = np.where(keep, 1.0 / (np.where(keep, e, 1.0) + lam), 0.0)
+    return Q @ (inv[:, None] * (Q.T @ Y)) if Y.ndim == 2 else Q @ (inv * (Q.T @ Y))
 
 
 def ridge_objective(stack: Stack, X, Y, lam, *, mask=None) -> np.ndarray:
