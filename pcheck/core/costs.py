@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from pcheck.core.network import Network, Stack
-from pcheck.core.scaled import plain_squares, row_norms
+from pcheck.core.scaled import row_norms
 from pcheck.core.variant import Variant, as_variant
 
 
@@ -59,16 +59,10 @@ def atom_part(stack: Stack, variant: Variant, metric=None) -> float:
     underflow (:func:`pcheck.core.scaled.row_norms`). ``metric (d_in + 1, d_in + 1)``: the same in
     the internal units of :mod:`pcheck.core.units`, ``||M (v_k, b_k)||`` (eq. 8: its ``v`` part)."""
     variant = as_variant(variant)
-    if metric is None:
-        w2 = np.einsum("ij,ij->j", stack.W, stack.W)
-        u2 = np.einsum("ij,ij->i", stack.V, stack.V) + (stack.b * stack.b if variant.biases_regularized else 0.0)
-        if plain_squares(w2) and plain_squares(u2):  # the common case: no square left the normal range
-            return float(np.sum(np.sqrt(w2) * np.sqrt(u2)))
-        return float(np.sum(row_norms(stack.W.T) * row_norms(np.column_stack([stack.V, stack.b])
-                                                             if variant.biases_regularized else stack.V)))
-    w = row_norms(stack.W.T)
-    U = np.column_stack([stack.V, stack.b]) @ np.asarray(metric, dtype=float).T
-    return float(np.sum(w * row_norms(U if variant.biases_regularized else U[:, :stack.d_in])))
+    U = np.column_stack([stack.V, stack.b])
+    if metric is not None:
+        U = U @ np.asarray(metric, dtype=float).T
+    return float(np.sum(row_norms(stack.W.T) * row_norms(U if variant.biases_regularized else U[:, :stack.d_in])))
 
 
 def parameter_cost(stack: Stack, variant="7") -> float:
